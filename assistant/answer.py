@@ -1,0 +1,288 @@
+"""The extractive answer: the sentences that answer the question, each cited.
+
+No language model runs here (none usable offline on these machines), so the
+answer is made only of sentences quoted from the retrieved passages; nothing
+is invented. How a sentence is chosen:
+
+* **score** = semantic similarity of sentence and question (stored sentence
+  vectors, cosine) blended with lexical coverage (the share of the
+  question's words found in the sentence or its section heading, in either
+  simplified form), times a small prior for the passage's retrieval rank;
+* the best sentence leads; other sentences close to it in score follow
+  while they fit ``max_chars`` (twice that for "which/哪些" list questions);
+  for a "how much" question a sentence from another passage that gives a
+  different figure for the same metric is kept, so that both periods show;
+* a figure without its period gets the sentence before it when that one
+  names the year (2024年,微信小店帶貨規模高速增長 …);
+* **refusal**: when the best score is under ``min_relevance`` or a salient
+  word of the question (快手, 月活跃) appears in no retrieved passage, the
+  answer says so plainly and lists the nearest passages.
+
+Quotes are shown in the asker's script (``text.to_script``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from langchain_core.documents import Document
+
+from .store import chunk_sentences, sentence_id
+from .text import Script, search_forms, search_tokens, to_script
+
+# Words that frame a question rather than name its subject: their absence
+# from the passages says nothing about whether the answer is there.
+_FRAME_WORDS = frozenset(
+    "区别 变化 意义 看重 重视 关注 作用 影响 情况 问题 方面 方式 原因 有用 什么样 怎么样 多大 几个 同比 环比 "
+    "最多 最少 最高 最低 主要 具体 哪里 时候 介绍 说明 告诉 知道 一些 关于 本届 今年 去年 "
+    "增加 增长 上涨 下降 降低 提高 涨幅 降幅 数量 比例 占比".split()
+)
+_QUANTITY = re.compile(r"多少|几|多大|比例|占比|增长|涨|降|倍|率|how (much|many)|ratio|percent|grow",
+                       re.IGNORECASE)
+_LIST = re.compile(r"哪些|哪几|有什么|列出|列举|which|what are|list", re.IGNORECASE)
+_PERIOD = re.compile(r"\d{4}年|\d{1,2}月|同期|去年|今年|上半年|下半年|季度")
+_DIGIT = re.compile(r"\d")
+# A figure: a number that is not a date (1.92倍, 200%, 4:6, 25個; not 2024年 or 12月).
+_FIGURE = re.compile(r"\d+(?:\.\d+)?(?:\s*[%％倍:：]|[个個万萬亿億场場人元])|\d+\.\d+")
+
+FRAMES: dict[Script, dict[str, str]] = {
+    "zh-Hans": {
+        "lead": "",
+        "refusal": "抱歉，文章中没有找到这个问题的答案。以下是最接近的段落，仅供参考：",
+        "sources": "来源",
+    },
+    "zh-Hant": {
+        "lead": "",
+        "refusal": "抱歉，文章中沒有找到這個問題的答案。以下是最接近的段落，僅供參考：",
+        "sources": "來源",
+    },
+    "en": {
+        "lead": "From the articles (quoted in Chinese):\n",
+        "refusal": "I could not find the answer in the articles. The nearest passages are below.",
+        "sources": "Sources",
+    },
+}
+
+
+@dataclass
+class Citation:
+    """A numbered source: a passage, and the sentences of it the answer quotes."""
+
+    n: int
+    doc_id: str
+    title: str
+    section: str
+    text: str
+    score: float
+    cited: bool = False
+    quotes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"n": self.n, "doc_id": self.doc_id, "title": self.title,
+                "section": self.section, "text": self.text, "score": round(self.score, 4),
+                "cited": self.cited, "quotes": self.quotes}
+
+
+@dataclass
+class Answer:
+    """What the assistant says: ``text`` with [n] marks, and the citations."""
+
+    question: str
+    text: str
+    refused: bool
+    citations: list[Citation]
+    script: Script
+    standalone: str = ""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"question": self.question, "answer": self.text, "refused": self.refused,
+                "citations": [c.to_dict() for c in self.citations], "script": self.script,
+                "standalone_question": self.standalone or self.question,
+                "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()}}
+
+    def render(self) -> str:
+        """The answer followed by its numbered sources, as plain text."""
+        label = FRAMES[self.script]["sources"]
+        lines = [self.text, "", f"{label}:"]
+        for c in self.citations:
+            where = " › ".join(part for part in (c.title, c.section) if part)
+            lines.append(f"[{c.n}] {where}")
+            lines.append(f"    {to_script(c.text, self.script)}")
+        return "\n".join(lines)
+
+
+@dataclass
+class _Candidate:
+    passage: int
+    position: int
+    sentence: str
+    score: float
+    dense: float
+    lexical: float
+
+
+Weight = Callable[[str], float]
+
+
+def length_weight(token: str) -> float:
+    """Fallback word weight when no index statistics are at hand: longer is rarer."""
+    return 2.0 if token.isascii() else float(min(len(token), 4))
+
+
+def _contains(forms: list[str], token: str) -> bool:
+    return any(token in form for form in forms)
+
+
+def _forms(text: str) -> list[str]:
+    """Lower-cased search forms, to match lower-cased tokens (gmv in GMV)."""
+    return search_forms((text or " ").lower())
+
+
+def salient_tokens(text: str) -> list[str]:
+    """Words that name the question's subject (not 什么/多少/区别 …), without
+    the parts jieba's search mode also yields (小店 inside 微信小店).
+
+    >>> salient_tokens("微信小店的GMV增长了多少？")
+    ['微信小店', 'gmv']
+    """
+    tokens = [t for t in dict.fromkeys(search_tokens(text))
+              if t not in _FRAME_WORDS and (len(t) > 1 or t.isascii())]
+    return [t for t in tokens if not any(t != o and t in o for o in tokens)]
+
+
+def uncovered(tokens: list[str], passages: list[Document], weight: Weight = length_weight
+              ) -> float:
+    """Weighted share of ``tokens`` that appear in no passage (text or section)."""
+    forms = [f for d in passages for text in (d.page_content, d.metadata.get("section", ""))
+             for f in _forms(text)]
+    total = sum(weight(t) for t in tokens)
+    return sum(weight(t) for t in tokens if not _contains(forms, t)) / total if total else 0.0
+
+
+def _lexical(tokens: list[str], forms: list[str], section_forms: list[str],
+             weight: Weight) -> float:
+    """Weighted share of the tokens in the sentence (a match in its heading counts half)."""
+    total = sum(weight(t) for t in tokens)
+    if not total:
+        return 0.0
+    hits = sum(weight(t) * (1.0 if _contains(forms, t) else 0.5 if _contains(section_forms, t)
+                             else 0.0) for t in tokens)
+    return hits / total
+
+
+def score_sentences(question: str, tokens: list[str], context: list[str],
+                    passages: list[Document], qvec: np.ndarray,
+                    vectors: dict[str, np.ndarray], weight: Weight = length_weight
+                    ) -> list[_Candidate]:
+    """Every sentence of the passages, scored against the question (best first).
+
+    ``tokens`` are the words to match (the follow-up's own for a follow-up),
+    ``context`` the earlier question's words, which count a fifth.
+    """
+    lexical_weight = 0.5 if tokens else 0.0
+    wants_figure = bool(_QUANTITY.search(question))
+    out = []
+    for p, doc in enumerate(passages):
+        section_forms = _forms(doc.metadata.get("section", ""))
+        prior = 1.0 / (1.0 + 0.05 * p)
+        for i, sentence in enumerate(chunk_sentences(doc.page_content)):
+            vec = vectors.get(sentence_id(sentence))
+            dense = float(vec @ qvec) if vec is not None else 0.0
+            forms = _forms(sentence)
+            lex = _lexical(tokens, forms, section_forms, weight)
+            if context:
+                lex = 0.8 * lex + 0.2 * _lexical(context, forms, section_forms, weight)
+            score = (1 - lexical_weight) * dense + lexical_weight * lex
+            if wants_figure and _FIGURE.search(sentence):
+                score += 0.12
+            out.append(_Candidate(p, i, sentence, score * prior, dense, lex))
+    return sorted(out, key=lambda c: -c.score)
+
+
+def _with_period(c: _Candidate, passages: list[Document]) -> list[str]:
+    """The sentence, preceded by the one before it when only that one says when."""
+    if not _DIGIT.search(c.sentence) or _PERIOD.search(c.sentence) or c.position == 0:
+        return [c.sentence]
+    before = chunk_sentences(passages[c.passage].page_content)[c.position - 1]
+    if re.search(r"\d{4}年", before) and len(before) <= 40:
+        return [before, c.sentence]
+    return [c.sentence]
+
+
+def select(question: str, candidates: list[_Candidate], max_chars: int) -> list[_Candidate]:
+    """The best sentence and up to two that add to it, within the length budget.
+
+    A near-tie (90% of the best score) is kept; so is, for a "how much"
+    question, a figure from another passage that matches the question's words
+    about as well: two periods or two metrics, each shown with its citation.
+    """
+    if not candidates:
+        return []
+    budget = max_chars * (2 if _LIST.search(question) else 1)
+    best = candidates[0]
+    chosen = [best]
+    used = len(best.sentence)
+    quantity = bool(_QUANTITY.search(question))
+    for c in candidates[1:]:
+        if len(chosen) == 3 or used + len(c.sentence) > budget:
+            continue
+        if c.sentence in {x.sentence for x in chosen}:
+            continue
+        near_tie = c.score >= 0.9 * best.score
+        other_figure = (quantity and c.passage != best.passage and _FIGURE.search(c.sentence)
+                        and c.lexical >= 0.7 * best.lexical and c.score >= 0.7 * best.score)
+        if near_tie or other_figure:
+            chosen.append(c)
+            used += len(c.sentence)
+    return chosen
+
+
+def compose(question: str, passages: list[Document], qvec: np.ndarray,
+            sentence_vectors: Callable[[list[str]], dict[str, np.ndarray]], script: Script,
+            *, focus: str = "", context: str = "", weight: Weight = length_weight,
+            min_relevance: float = 0.3, max_uncovered: float = 0.4, max_chars: int = 200
+            ) -> Answer:
+    """The cited extractive answer to ``question`` from ``passages`` (see module doc).
+
+    ``focus`` is the text whose words must be matched (the question itself,
+    a follow-up's own words, or the Chinese glossary terms of an English
+    question); ``context`` the earlier question of a follow-up.
+    """
+    tokens = salient_tokens(focus or question)
+    context_tokens = [t for t in salient_tokens(context) if t not in tokens] if context else []
+    sentences = [s for d in passages for s in chunk_sentences(d.page_content)]
+    candidates = score_sentences(question, tokens, context_tokens, passages, qvec,
+                                 sentence_vectors(sentences), weight)
+    best = candidates[0].score if candidates else 0.0
+    missing = uncovered(tokens, passages, weight)
+    if not candidates or best < min_relevance or missing >= max_uncovered:
+        citations = [_citation(i + 1, d) for i, d in enumerate(passages[:3])]
+        return Answer(question, FRAMES[script]["refusal"], True, citations, script)
+
+    chosen = select(question, candidates, max_chars)
+    order: list[int] = []  # passages in order of first citation, then the rest
+    for c in chosen:
+        if c.passage not in order:
+            order.append(c.passage)
+    order += [p for p in range(len(passages)) if p not in order]
+    number = {p: n for n, p in enumerate(order, start=1)}
+    citations = [_citation(number[p], passages[p]) for p in order]
+    lines = []
+    for c in chosen:
+        quoted = _with_period(c, passages)
+        cite = citations[number[c.passage] - 1]
+        cite.cited = True
+        cite.quotes += [q for q in quoted if q not in cite.quotes]
+        lines.append("".join(to_script(q, script) for q in quoted) + f"[{number[c.passage]}]")
+    return Answer(question, FRAMES[script]["lead"] + "\n".join(lines), False, citations, script)
+
+
+def _citation(n: int, doc: Document) -> Citation:
+    meta = doc.metadata
+    return Citation(n, meta.get("doc_id", ""), meta.get("title", ""), meta.get("section", ""),
+                    doc.page_content, float(meta.get("score", 0.0)))

@@ -1,0 +1,63 @@
+"""Follow-up questions in a chat: 那订单数量呢？ after 微信小店的GMV增长了多少？
+
+Without a language model the follow-up is resolved by a rule: a question that
+opens with 那/那么/还有/"what about"/"and", ends with 呢, or is very short is
+read as "the previous question, about this instead". Retrieval searches the
+follow-up together with the previous (already resolved) question; the
+answerer weighs the follow-up's own words most (``focus``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .text import han_count
+
+_OPENERS = re.compile(
+    r"^\s*(那么|那麼|那|还有|還有|另外|再问|再問|and\s+what\s+about|what\s+about|how\s+about|"
+    r"and\s+for|and|also)[\s,，、]*",
+    re.IGNORECASE,
+)
+_CLOSERS = re.compile(r"[\s?？!！。.,，]*$")
+_TAIL = re.compile(r"(呢|的呢|怎么样|怎麼樣|如何)$")
+
+
+@dataclass(frozen=True)
+class Query:
+    """What to search for: ``text`` (standalone) and the follow-up's own words."""
+
+    question: str
+    text: str
+    focus: str = ""
+
+
+def is_follow_up(question: str) -> bool:
+    """Does the question lean on the previous one?
+
+    >>> is_follow_up("那订单数量呢？"), is_follow_up("法律类直播呢？")
+    (True, True)
+    >>> is_follow_up("微信小店的GMV增长了多少？")
+    False
+    """
+    core = _CLOSERS.sub("", question)
+    if _OPENERS.match(core) or _TAIL.search(core):
+        return True
+    return 0 < han_count(core) <= 4 and len(core) <= 6
+
+
+def resolve(question: str, history: list[str] | None = None) -> Query:
+    """The standalone query for ``question`` given earlier questions (oldest first).
+
+    >>> resolve("那订单数量呢？", ["微信小店的GMV增长了多少？"]).text
+    '订单数量 微信小店的GMV增长了多少'
+    """
+    earlier = [h for h in (history or []) if h.strip()]
+    if not earlier or not is_follow_up(question):
+        return Query(question, question)
+    focus = _TAIL.sub("", _OPENERS.sub("", _CLOSERS.sub("", question))).strip()
+    previous = resolve(earlier[-1], earlier[:-1]).text
+    previous = _CLOSERS.sub("", previous)
+    if not focus:
+        return Query(question, previous)
+    return Query(question, f"{focus} {previous}", focus)

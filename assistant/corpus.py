@@ -1,0 +1,192 @@
+"""Read the article folder: Markdown (front matter), plain text and saved HTML pages.
+
+Each file becomes an :class:`Article` (an id, a title, metadata and the body
+as text, Markdown ``#`` headings kept so that the chunker sees sections).
+Encodings are detected (UTF-8 with or without BOM, UTF-16, GB18030/GBK,
+Big5). A file that cannot be read is skipped with a warning that names it;
+the others are still returned. Lines repeated through a document as
+placeholders (this corpus's 現場回傳圖片, one per picture) are dropped.
+
+Knows nothing about chunks, embeddings or the index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import frontmatter
+from bs4 import BeautifulSoup
+from charset_normalizer import from_bytes
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = (".md", ".markdown", ".txt", ".html", ".htm")
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+_HTML_DROP = ["script", "style", "noscript", "nav", "header", "footer", "aside", "form",
+              "iframe", "svg", "button", "template", "select", "input", "link", "meta"]
+_HTML_BLOCKS = ["p", "div", "section", "li", "blockquote", "pre", "tr", "table", "ul", "ol",
+                "article", "main", "figure", "figcaption", "dd", "dt", "br"]
+# WeChat official-account pages keep the article in #js_content; others in <article>/<main>.
+_HTML_MAIN = ["#js_content", "article", "main", "[role=main]", "#content", ".rich_media_content"]
+_SENTENCE_END = tuple("。！？；!?;.…:：")
+
+
+class UnreadableFile(Exception):
+    """A corpus file that cannot be turned into text; the reason is the message."""
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article: ``doc_id`` is its path relative to the corpus folder."""
+
+    doc_id: str
+    title: str
+    text: str
+    sha256: str
+    meta: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A corpus file that was not read, and why."""
+
+    doc_id: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"skipped {self.doc_id}: {self.reason}"
+
+
+@dataclass
+class CorpusLoad:
+    """The articles that were read and a warning for every file that was not."""
+
+    articles: list[Article]
+    skipped: list[Skipped]
+
+
+def decode(raw: bytes) -> str:
+    """Bytes → text: BOMs first, then strict UTF-8, then detection among
+    Chinese encodings. Raises :class:`UnreadableFile` for binary data."""
+    for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"),
+                       (b"\xfe\xff", "utf-16")):
+        if raw.startswith(bom):
+            return raw.decode(codec)
+    if b"\x00" in raw:
+        raise UnreadableFile("binary data (NUL bytes), not text")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(raw, cp_isolation=["gb18030", "big5", "cp950", "utf_8"]).best()
+    if best is None:
+        raise UnreadableFile("unknown text encoding (tried UTF-8, GB18030, Big5)")
+    return str(best)
+
+
+def drop_placeholders(lines: list[str], min_repeats: int = 3, max_len: int = 20) -> list[str]:
+    """Remove short lines without sentence punctuation that repeat ``min_repeats``
+    or more times: image placeholders such as 現場回傳圖片, not content."""
+    counts = Counter(line.strip() for line in lines)
+    repeated = {
+        text for text, n in counts.items()
+        if n >= min_repeats and 0 < len(text) <= max_len and not text.endswith(_SENTENCE_END)
+        and not text.startswith("#")
+    }
+    return [line for line in lines if line.strip() not in repeated]
+
+
+def html_to_text(html: str) -> tuple[str, str]:
+    """Main text of a saved article page as Markdown-ish lines, and its title.
+
+    Scripts, styles, navigation and forms are dropped; ``<h1>``–``<h6>``
+    become ``#`` headings; block elements become lines.
+    """
+    soup = BeautifulSoup(html, "lxml")
+    title = ""
+    for selector in ('meta[property="og:title"]', "#activity-name", "title", "h1"):
+        node = soup.select_one(selector)
+        if node is not None:
+            title = (node.get("content") if node.name == "meta" else node.get_text()) or ""
+            title = " ".join(str(title).split())
+            if title:
+                break
+    for tag in soup(_HTML_DROP):
+        tag.decompose()
+    main = next((n for s in _HTML_MAIN if (n := soup.select_one(s)) is not None), None)
+    main = main or soup.body or soup
+    for heading in main.find_all(re.compile(r"^h[1-6]$")):
+        level = int(heading.name[1])
+        heading.insert_before("\n" + "#" * level + " ")
+        heading.insert_after("\n")
+    for block in main.find_all(_HTML_BLOCKS):
+        block.insert_after("\n")
+    lines = [" ".join(line.split()) for line in main.get_text().split("\n")]
+    return "\n".join(line for line in lines if line), title
+
+
+def _clean_lines(text: str) -> str:
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    return "\n".join(drop_placeholders(lines)).strip()
+
+
+def _txt_title(text: str, fallback: str) -> str:
+    first = next((line.strip() for line in text.split("\n") if line.strip()), "")
+    first = first.lstrip("#").strip()
+    if first and len(first) <= 50 and not first.endswith(_SENTENCE_END):
+        return first
+    return fallback
+
+
+def read_article(path: Path, doc_id: str, max_bytes: int = MAX_FILE_BYTES) -> Article:
+    """Read one file into an :class:`Article`; raises :class:`UnreadableFile`."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise UnreadableFile(f"{size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit")
+    raw = path.read_bytes()
+    text = decode(raw)
+    fallback = path.stem.replace("-", " ").replace("_", " ")
+    meta: dict[str, str] = {}
+    suffix = path.suffix.lower()
+    if suffix in (".html", ".htm"):
+        body, title = html_to_text(text)
+        title = title or fallback
+    elif suffix in (".md", ".markdown"):
+        try:
+            post = frontmatter.loads(text)
+        except Exception as exc:  # a YAML error in the front matter
+            raise UnreadableFile(f"bad front matter: {exc}") from exc
+        meta = {k: ", ".join(map(str, v)) if isinstance(v, list) else str(v)
+                for k, v in post.metadata.items()}
+        body = post.content
+        title = meta.pop("title", "") or _txt_title(body, fallback)
+    else:
+        body = text
+        title = _txt_title(body, fallback)
+    body = _clean_lines(body)
+    if not body:
+        raise UnreadableFile("no text in it")
+    return Article(doc_id, title, body, hashlib.sha256(raw).hexdigest(), meta)
+
+
+def load_corpus(corpus_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> CorpusLoad:
+    """Every readable article under ``corpus_dir`` (recursively, sorted by path)."""
+    articles: list[Article] = []
+    skipped: list[Skipped] = []
+    paths = sorted(p for p in corpus_dir.rglob("*")
+                   if p.is_file() and p.suffix.lower() in EXTENSIONS
+                   and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts))
+    for path in paths:
+        doc_id = path.relative_to(corpus_dir).as_posix()
+        try:
+            articles.append(read_article(path, doc_id, max_bytes))
+        except (UnreadableFile, OSError, UnicodeDecodeError) as exc:
+            skipped.append(Skipped(doc_id, str(exc)))
+            log.warning("%s", skipped[-1])
+    return CorpusLoad(articles, skipped)

@@ -1,0 +1,58 @@
+"""Domain errors. The library raises these; only the edges (CLI, UI, HTTP)
+turn them into messages and exit or status codes. Each message names the next
+action a user can take.
+"""
+
+from __future__ import annotations
+
+
+class AssistantError(Exception):
+    """Base of every error the assistant reports to a user."""
+
+
+class InvalidQuestion(AssistantError):
+    """The question is empty or over the length limit."""
+
+
+class EmptyQuestion(InvalidQuestion):
+    def __init__(self) -> None:
+        super().__init__("Please type a question, e.g. 微信小店的GMV增长了多少？")
+
+
+class QuestionTooLong(InvalidQuestion):
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(
+            f"The question is {length:,} characters long; the limit is {limit:,}. "
+            "Please shorten it."
+        )
+
+
+class IndexNotBuilt(AssistantError):
+    def __init__(self, index_dir: object) -> None:
+        super().__init__(f"No index at {index_dir}; build it with: assistant index")
+
+
+class IndexCorrupt(AssistantError):
+    def __init__(self, index_dir: object, detail: str) -> None:
+        super().__init__(
+            f"The index at {index_dir} cannot be read ({detail}); run: assistant index --rebuild"
+        )
+
+
+class EmbedderMismatch(AssistantError):
+    def __init__(self, index_dir: object, built_with: str, wanted: str) -> None:
+        super().__init__(
+            f"{index_dir} was built with {built_with}, but the embedder is {wanted}; "
+            "run: assistant index --rebuild"
+        )
+
+
+class IndexBusy(AssistantError):
+    def __init__(self, index_dir: object) -> None:
+        super().__init__(
+            f"Another 'assistant index' is updating {index_dir}; try again when it finishes."
+        )
+
+
+class EmbedderUnavailable(AssistantError):
+    """The configured embedder cannot be loaded (missing extra, bad model path)."""

