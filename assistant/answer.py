@@ -54,16 +54,19 @@ FRAMES: dict[Script, dict[str, str]] = {
         "lead": "",
         "refusal": "抱歉，文章中没有找到这个问题的答案。以下是最接近的段落，仅供参考：",
         "sources": "来源",
+        "further": "其他相关段落",
     },
     "zh-Hant": {
         "lead": "",
         "refusal": "抱歉，文章中沒有找到這個問題的答案。以下是最接近的段落，僅供參考：",
         "sources": "來源",
+        "further": "其他相關段落",
     },
     "en": {
         "lead": "From the articles (quoted in Chinese):\n",
         "refusal": "I could not find the answer in the articles. The nearest passages are below.",
         "sources": "Sources",
+        "further": "Related passages",
     },
 }
 
@@ -80,6 +83,11 @@ class Citation:
     score: float
     cited: bool = False
     quotes: list[str] = field(default_factory=list)
+
+    @property
+    def where(self) -> str:
+        """``title › section``: where in the corpus the passage sits."""
+        return " › ".join(part for part in (self.title, self.section) if part)
 
     def to_dict(self) -> dict[str, Any]:
         return {"n": self.n, "doc_id": self.doc_id, "title": self.title,
@@ -106,14 +114,25 @@ class Answer:
                 "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()}}
 
     def render(self) -> str:
-        """The answer followed by its numbered sources, as plain text."""
-        label = FRAMES[self.script]["sources"]
-        lines = [self.text, "", f"{label}:"]
+        """The answer, then its sources: cited passages in full, the others in one line."""
+        frame = FRAMES[self.script]
+        lines = [self.text, "", f"{frame['sources']}:"]
+        further = [c for c in self.citations if not c.cited and not self.refused]
         for c in self.citations:
-            where = " › ".join(part for part in (c.title, c.section) if part)
-            lines.append(f"[{c.n}] {where}")
+            if c in further:
+                continue
+            lines.append(f"[{c.n}] {to_script(c.where, self.script)}")
             lines.append(f"    {to_script(c.text, self.script)}")
+        if further:
+            lines += ["", f"{frame['further']}:"]
+            lines += [f"[{c.n}] {to_script(c.where, self.script)}: "
+                      f"{_clip(to_script(c.text, self.script), 50)}" for c in further]
         return "\n".join(lines)
+
+
+def _clip(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 @dataclass
@@ -124,6 +143,7 @@ class _Candidate:
     score: float
     dense: float
     lexical: float
+    in_sentence: float  # lexical coverage by the sentence alone, headings aside
 
 
 Weight = Callable[[str], float]
@@ -200,7 +220,8 @@ def score_sentences(question: str, tokens: list[str], context: list[str],
             score = (1 - lexical_weight) * dense + lexical_weight * lex
             if wants_figure and _FIGURE.search(sentence):
                 score += 0.12
-            out.append(_Candidate(p, i, sentence, score * prior, dense, lex))
+            own = _lexical(tokens, forms, [], weight)
+            out.append(_Candidate(p, i, sentence, score * prior, dense, lex, own))
     return sorted(out, key=lambda c: -c.score)
 
 
@@ -235,7 +256,7 @@ def select(question: str, candidates: list[_Candidate], max_chars: int) -> list[
             continue
         near_tie = c.score >= 0.9 * best.score
         other_figure = (quantity and c.passage != best.passage and _FIGURE.search(c.sentence)
-                        and c.lexical >= 0.7 * best.lexical and c.score >= 0.7 * best.score)
+                        and c.in_sentence >= 0.7 * best.in_sentence and c.score >= 0.7 * best.score)
         if near_tie or other_figure:
             chosen.append(c)
             used += len(c.sentence)

@@ -21,9 +21,12 @@ from .store import Index
 from .text import search_tokens, to_simplified
 
 
+Fused = tuple[dict[str, Any], float, dict[str, tuple[int, float]]]
+
+
 def reciprocal_rank_fusion(
     rankings: dict[str, list[tuple[dict[str, Any], float]]], rrf_k: int = 60
-) -> list[tuple[dict[str, Any], float, dict[str, tuple[int, float]]]]:
+) -> list[Fused]:
     """Fuse ranked lists of ``(record, score)`` keyed by record ``id``.
 
     Returns ``(record, fused score, {ranking name: (rank, score)})`` best first.
@@ -33,13 +36,25 @@ def reciprocal_rank_fusion(
     ...     {"dense": [(a, .9), (b, .5)], "bm25": [(b, 3.0)]}, rrf_k=60)]
     [('b', 0.0325), ('a', 0.0164)]
     """
-    fused: dict[str, tuple[dict[str, Any], float, dict[str, tuple[int, float]]]] = {}
+    fused: dict[str, Fused] = {}
     for name, ranking in rankings.items():
         for rank, (record, score) in enumerate(ranking, start=1):
             rec, total, ranks = fused.get(record["id"], (record, 0.0, {}))
             ranks[name] = (rank, score)
             fused[record["id"]] = (rec, total + 1.0 / (rrf_k + rank), ranks)
     return sorted(fused.values(), key=lambda item: -item[1])
+
+
+def keep_leaders(fused: list[Fused], k: int) -> list[Fused]:
+    """The top ``k`` of a fused list, making sure each ranking's own first hit is in.
+
+    Plain RRF lets a passage that is first for one ranking and absent from the
+    other (张小龙's only mention, found by BM25 alone) lose to passages that
+    are mediocre in both; a ranking's leader is strong evidence, so it
+    replaces the last fused passage instead.
+    """
+    leaders = [item for item in fused[k:] if any(rank == 1 for rank, _ in item[2].values())]
+    return (fused[: max(0, k - len(leaders))] + leaders)[:k]
 
 
 class HybridRetriever(BaseRetriever):
@@ -63,7 +78,7 @@ class HybridRetriever(BaseRetriever):
         lexical = self.index.lexical(search_tokens(query), self.fetch_k)
         fused = reciprocal_rank_fusion({"dense": dense, "bm25": lexical}, self.rrf_k)
         docs = []
-        for record, score, ranks in fused[: self.k]:
+        for record, score, ranks in keep_leaders(fused, self.k):
             meta = {key: value for key, value in record.items() if key != "text"}
             meta.update(
                 score=score,

@@ -57,6 +57,8 @@ class Assistant:
             index=self.index, k=settings.k, fetch_k=settings.fetch_k, rrf_k=settings.rrf_k
         )
         self.chain = self._build_chain()
+        # Load jieba's dictionary, OpenCC and the model now, not in the first answer.
+        self.chain.invoke({"query": resolve("微信", []), "timings": {}})
 
     def _build_chain(self) -> Runnable:
         def retrieve(state: dict[str, Any]) -> dict[str, Any]:

@@ -48,6 +48,8 @@ from .errors import EmbedderMismatch, IndexBusy, IndexCorrupt, IndexNotBuilt
 from .text import search_tokens, split_sentences, to_simplified
 
 log = logging.getLogger(__name__)
+# bm25s sets its own logger to DEBUG on import, which prints build chatter.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 MANIFEST = "manifest.json"
 RECORDS = "records.json"
@@ -199,6 +201,15 @@ def _delete(store: Chroma, ids: list[str]) -> None:
         store.delete(ids=ids[start : start + 4096])
 
 
+def _bm25_readable(index_dir: Path) -> bool:
+    try:
+        records = json.loads((index_dir / "bm25" / RECORDS).read_text(encoding="utf-8"))
+        bm25s.BM25.load(str(index_dir / "bm25"))
+        return isinstance(records, list)
+    except Exception:  # missing or damaged: rebuild it
+        return False
+
+
 def _rebuild_bm25(index_dir: Path, chunks: Chroma) -> int:
     got = chunks.get(include=["metadatas"])
     records = sorted(({"id": i, **m} for i, m in zip(got["ids"], got["metadatas"], strict=True)),
@@ -319,7 +330,7 @@ def _sync_locked(index_dir: Path, load: CorpusLoad, embedder: Embedder, chunk_si
     report.chunks_written, report.chunks_deleted = len(to_add), len(stale_chunks)
     report.sentences_written = len(new_sentences)
 
-    dirty = manifest is None or to_add or stale_chunks or not (index_dir / "bm25").exists()
+    dirty = manifest is None or to_add or stale_chunks or not _bm25_readable(index_dir)
     if dirty:
         report.total_chunks = _rebuild_bm25(index_dir, chunks_store)
     else:

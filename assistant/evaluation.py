@@ -1,0 +1,129 @@
+"""Evaluate the assistant on a JSONL question set (../shared/eval/dev_questions.jsonl).
+
+Each line: ``id``, ``q`` (or ``turns`` for a multi-turn case: the last turn is
+asked with the earlier ones as history), ``gold`` (strings one of which a
+right passage contains), ``must`` (groups of alternatives, every group to be
+matched in the answer) and ``answerable`` (default true).
+
+Strings are compared after script normalisation (t2s, and tw2sp for
+traditional text), so a simplified gold string matches a traditional passage.
+Metrics: hit@1/3/5 and MRR of the citations, fact accuracy, refusal
+accuracy, mean answer length, latency p50/p95.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .answer import Answer
+from .errors import AssistantError
+from .service import Assistant
+from .text import search_forms
+
+
+class BadEvalFile(AssistantError):
+    """The question file cannot be read or a line is not a question."""
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    id: str
+    turns: list[str]
+    gold: list[str]
+    must: list[list[str]]
+    answerable: bool
+
+
+def load_items(path: Path) -> list[EvalItem]:
+    """Parse a JSONL question set; raises :class:`BadEvalFile` naming the bad line."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadEvalFile(f"Cannot read {path}: {exc}") from exc
+    items = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            turns = raw["turns"] if "turns" in raw else [raw["q"]]
+            if not turns or not all(isinstance(t, str) for t in turns):
+                raise ValueError("'q' or 'turns' must hold text")
+            items.append(EvalItem(str(raw.get("id", number)), turns, raw.get("gold", []),
+                                  raw.get("must", []), bool(raw.get("answerable", True))))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BadEvalFile(f"{path}:{number}: not a question ({exc})") from exc
+    if not items:
+        raise BadEvalFile(f"{path} holds no questions")
+    return items
+
+
+def _forms(text: str) -> list[str]:
+    return [f.lower() for f in search_forms(text)]
+
+
+def contains(haystack: str, needle: str) -> bool:
+    """Is ``needle`` in ``haystack`` in any of their simplified forms?"""
+    hay = _forms(haystack)
+    return any(n in h for n in _forms(needle) for h in hay)
+
+
+def first_hit(answer: Answer, gold: list[str]) -> int | None:
+    """1-based rank of the first citation that contains a gold string."""
+    for rank, citation in enumerate(answer.citations, start=1):
+        if any(contains(citation.text, g) for g in gold):
+            return rank
+    return None
+
+
+def facts_ok(answer: Answer, must: list[list[str]]) -> bool:
+    """Every ``must`` group has one alternative in the answer text."""
+    return not answer.refused and all(any(contains(answer.text, alt) for alt in group)
+                                      for group in must)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def evaluate(assistant: Assistant, items: list[EvalItem]) -> dict[str, Any]:
+    """Ask every item and compute the metrics; returns ``{"metrics", "items"}``."""
+    rows = []
+    for item in items:
+        answer = assistant.ask(item.turns[-1], item.turns[:-1])
+        rank = first_hit(answer, item.gold) if item.answerable else None
+        rows.append({
+            "id": item.id, "question": item.turns[-1], "answerable": item.answerable,
+            "answer": answer.text, "refused": answer.refused, "hit_rank": rank,
+            "facts_ok": facts_ok(answer, item.must) if item.answerable else None,
+            "refusal_ok": answer.refused != item.answerable,
+            "citations": [c.to_dict() for c in answer.citations],
+            "latency_ms": round(answer.timings_ms["total"], 2),
+        })
+    answerable = [r for r in rows if r["answerable"]]
+    ranks = [r["hit_rank"] for r in answerable]
+    n = max(1, len(answerable))
+    answered = [len(r["answer"]) for r in rows if not r["refused"]]
+    latencies = [r["latency_ms"] for r in rows]
+    metrics = {
+        "questions": len(rows),
+        "answerable": len(answerable),
+        **{f"hit@{k}": sum(1 for r in ranks if r and r <= k) / n for k in (1, 3, 5)},
+        "mrr": sum(1 / r for r in ranks if r) / n,
+        "fact_accuracy": sum(1 for r in answerable if r["facts_ok"]) / n,
+        "refusal_accuracy": sum(1 for r in rows if r["refusal_ok"]) / max(1, len(rows)),
+        "unanswerable_refused": sum(1 for r in rows if not r["answerable"] and r["refused"]),
+        "unanswerable": len(rows) - len(answerable),
+        "answerable_refused": sum(1 for r in answerable if r["refused"]),
+        "mean_answer_chars": statistics.fmean(answered) if answered else 0.0,
+        "latency_p50_ms": _percentile(latencies, 0.5),
+        "latency_p95_ms": _percentile(latencies, 0.95),
+    }
+    return {"metrics": metrics, "items": rows}

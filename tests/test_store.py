@@ -1,0 +1,132 @@
+"""Incremental sync against a real Chroma in a temp dir."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+from assistant.corpus import load_corpus
+from assistant.errors import EmbedderMismatch, IndexBusy, IndexCorrupt, IndexNotBuilt
+from assistant.store import Index, read_manifest, sync
+from assistant.text import search_tokens
+
+EXTRA = """---
+title: 小程序的新变化
+source: test
+---
+## 小程序
+小程序今年新增了直播挂件功能，商家可以在小程序里直接开播。
+这个功能在灰度测试中，首批开放给三千个商家。
+"""
+
+
+def _sync(corpus: Path, index: Path, embedder, **kw):
+    return sync(index, load_corpus(corpus), embedder, **kw)
+
+
+def _lexical_docs(index_dir: Path, embedder, query: str) -> set[str]:
+    return {r["doc_id"] for r, _ in Index(index_dir, embedder).lexical(search_tokens(query), 5)}
+
+
+def test_unchanged_corpus_writes_nothing(corpus_copy, tmp_path, embedder):
+    first = _sync(corpus_copy, tmp_path / "index", embedder)
+    assert first.chunks_written == first.total_chunks > 10
+    assert first.added == ["wechat-open-class-2025.md"]
+    again = _sync(corpus_copy, tmp_path / "index", embedder)
+    assert (again.chunks_written, again.chunks_deleted, again.sentences_written) == (0, 0, 0)
+    assert again.unchanged == 1 and again.total_chunks == first.total_chunks
+
+
+def test_add_edit_and_delete_articles(corpus_copy, tmp_path, embedder):
+    index = tmp_path / "index"
+    base = _sync(corpus_copy, index, embedder)
+
+    (corpus_copy / "mini.md").write_text(EXTRA, encoding="utf-8")
+    added = _sync(corpus_copy, index, embedder)
+    assert added.added == ["mini.md"] and added.chunks_deleted == 0
+    assert added.total_chunks == base.total_chunks + added.chunks_written
+    assert "mini.md" in _lexical_docs(index, embedder, "直播挂件")
+
+    (corpus_copy / "mini.md").write_text(EXTRA.replace("三千个", "五千个"), encoding="utf-8")
+    edited = _sync(corpus_copy, index, embedder)
+    assert edited.updated == ["mini.md"]
+    assert edited.chunks_written == edited.chunks_deleted == 1
+    hits = Index(index, embedder).lexical(search_tokens("首批开放商家"), 3)
+    assert any("五千个" in r["text"] for r, _ in hits)
+    assert not any("三千个" in r["text"] for r, _ in hits)
+
+    (corpus_copy / "mini.md").unlink()
+    removed = _sync(corpus_copy, index, embedder)
+    assert removed.removed == ["mini.md"]
+    assert removed.total_chunks == base.total_chunks
+    assert "mini.md" not in _lexical_docs(index, embedder, "直播挂件")
+    opened = Index(index, embedder)
+    assert "mini.md" not in opened.documents
+    dense_docs = {r["doc_id"] for r, _ in opened.dense("小程序直播挂件", 50)}
+    assert dense_docs == {"wechat-open-class-2025.md"}
+
+
+def test_unreadable_file_keeps_its_previous_passages(corpus_copy, tmp_path, embedder):
+    index = tmp_path / "index"
+    (corpus_copy / "mini.md").write_text(EXTRA, encoding="utf-8")
+    _sync(corpus_copy, index, embedder)
+    (corpus_copy / "mini.md").write_bytes(b"\x00\xff" * 100)  # now broken on disk
+    report = _sync(corpus_copy, index, embedder)
+    assert report.removed == [] and report.skipped
+    assert "mini.md" in report.skipped[0]
+    assert "mini.md" in _lexical_docs(index, embedder, "直播挂件")
+
+
+def test_manifest_records_embedder_and_chunker(corpus_copy, tmp_path, embedder):
+    _sync(corpus_copy, tmp_path / "index", embedder)
+    manifest = read_manifest(tmp_path / "index")
+    assert manifest["embedder"] == "usem3-512" and manifest["dimension"] == 512
+    assert manifest["chunker"] == "sentences-v1"
+    doc = manifest["documents"]["wechat-open-class-2025.md"]
+    assert len(doc["chunks"]) > 10 and doc["sha256"] and doc["indexed_at"]
+
+
+def test_other_embedder_is_refused_with_the_rebuild_command(corpus_copy, tmp_path, embedder):
+    index = tmp_path / "index"
+    _sync(corpus_copy, index, embedder)
+    manifest_path = index / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["embedder"] = "st:other-384"
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(EmbedderMismatch, match="assistant index --rebuild"):
+        Index(index, embedder)
+    with pytest.raises(EmbedderMismatch):
+        _sync(corpus_copy, index, embedder)
+    rebuilt = _sync(corpus_copy, index, embedder, rebuild=True)
+    assert rebuilt.chunks_written == rebuilt.total_chunks
+    assert Index(index, embedder).manifest["embedder"] == "usem3-512"
+
+
+def test_missing_and_corrupt_index(tmp_path, corpus_copy, embedder):
+    with pytest.raises(IndexNotBuilt, match="assistant index"):
+        Index(tmp_path / "nothing", embedder)
+    index = tmp_path / "index"
+    _sync(corpus_copy, index, embedder)
+    (index / "bm25" / "records.json").write_text("{truncated", encoding="utf-8")
+    with pytest.raises(IndexCorrupt, match="--rebuild"):
+        Index(index, embedder)
+    assert _sync(corpus_copy, index, embedder).chunks_written == 0  # BM25 rebuilt from Chroma
+    Index(index, embedder)
+    (index / "manifest.json").write_text("not json", encoding="utf-8")
+    with pytest.raises(IndexCorrupt, match="--rebuild"):
+        Index(index, embedder)
+    # an index run repairs it
+    assert _sync(corpus_copy, index, embedder).total_chunks > 10
+    Index(index, embedder)
+
+
+def test_a_second_index_run_waits_for_the_lock(corpus_copy, tmp_path, embedder):
+    index = tmp_path / "index"
+    index.mkdir()
+    with FileLock(str(index / ".lock")):
+        with pytest.raises(IndexBusy, match="Another 'assistant index'"):
+            _sync(corpus_copy, index, embedder, lock_timeout=0.2)
+    assert _sync(corpus_copy, index, embedder).chunks_written > 10
