@@ -37,12 +37,14 @@ from .text import Script, search_forms, search_tokens, to_script
 # Words that frame a question rather than name its subject: their absence
 # from the passages says nothing about whether the answer is there.
 _FRAME_WORDS = frozenset(
-    "区别 变化 意义 看重 重视 关注 作用 影响 情况 问题 方面 方式 原因 有用 什么样 怎么样 多大 几个 同比 环比 "
+    "区别 变化 意义 看重 重视 关注 作用 影响 情况 问题 方面 方式 原因 有用 "
+    "什么样 怎么样 多大 几个 同比 环比 "
     "最多 最少 最高 最低 主要 具体 哪里 时候 介绍 说明 告诉 知道 一些 关于 本届 今年 去年 "
     "增加 增长 上涨 下降 降低 提高 涨幅 降幅 数量 比例 占比".split()
 )
-_QUANTITY = re.compile(r"多少|几|多大|比例|占比|增长|涨|降|倍|率|how (much|many)|ratio|percent|grow",
-                       re.IGNORECASE)
+_QUANTITY = re.compile(
+    r"多少|几|多大|比例|占比|增长|涨|降|倍|率|how (much|many)|ratio|percent|grow", re.IGNORECASE
+)
 _LIST = re.compile(r"哪些|哪几|有什么|列出|列举|which|what are|list", re.IGNORECASE)
 _PERIOD = re.compile(r"\d{4}年|\d{1,2}月|同期|去年|今年|上半年|下半年|季度")
 _DIGIT = re.compile(r"\d")
@@ -90,9 +92,16 @@ class Citation:
         return " › ".join(part for part in (self.title, self.section) if part)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"n": self.n, "doc_id": self.doc_id, "title": self.title,
-                "section": self.section, "text": self.text, "score": round(self.score, 4),
-                "cited": self.cited, "quotes": self.quotes}
+        return {
+            "n": self.n,
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "section": self.section,
+            "text": self.text,
+            "score": round(self.score, 4),
+            "cited": self.cited,
+            "quotes": self.quotes,
+        }
 
 
 @dataclass
@@ -108,10 +117,15 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"question": self.question, "answer": self.text, "refused": self.refused,
-                "citations": [c.to_dict() for c in self.citations], "script": self.script,
-                "standalone_question": self.standalone or self.question,
-                "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()}}
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "refused": self.refused,
+            "citations": [c.to_dict() for c in self.citations],
+            "script": self.script,
+            "standalone_question": self.standalone or self.question,
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }
 
     def render(self) -> str:
         """The answer, then its sources: cited passages in full, the others in one line."""
@@ -125,8 +139,11 @@ class Answer:
             lines.append(f"    {to_script(c.text, self.script)}")
         if further:
             lines += ["", f"{frame['further']}:"]
-            lines += [f"[{c.n}] {to_script(c.where, self.script)}: "
-                      f"{_clip(to_script(c.text, self.script), 50)}" for c in further]
+            lines += [
+                f"[{c.n}] {to_script(c.where, self.script)}: "
+                f"{_clip(to_script(c.text, self.script), 50)}"
+                for c in further
+            ]
         return "\n".join(lines)
 
 
@@ -170,35 +187,49 @@ def salient_tokens(text: str) -> list[str]:
     >>> salient_tokens("微信小店的GMV增长了多少？")
     ['微信小店', 'gmv']
     """
-    tokens = [t for t in dict.fromkeys(search_tokens(text))
-              if t not in _FRAME_WORDS and (len(t) > 1 or t.isascii())]
+    tokens = [
+        t
+        for t in dict.fromkeys(search_tokens(text))
+        if t not in _FRAME_WORDS and (len(t) > 1 or t.isascii())
+    ]
     return [t for t in tokens if not any(t != o and t in o for o in tokens)]
 
 
-def uncovered(tokens: list[str], passages: list[Document], weight: Weight = length_weight
-              ) -> float:
+def uncovered(tokens: list[str], passages: list[Document], weight: Weight = length_weight) -> float:
     """Weighted share of ``tokens`` that appear in no passage (text or section)."""
-    forms = [f for d in passages for text in (d.page_content, d.metadata.get("section", ""))
-             for f in _forms(text)]
+    forms = [
+        f
+        for d in passages
+        for text in (d.page_content, d.metadata.get("section", ""))
+        for f in _forms(text)
+    ]
     total = sum(weight(t) for t in tokens)
     return sum(weight(t) for t in tokens if not _contains(forms, t)) / total if total else 0.0
 
 
-def _lexical(tokens: list[str], forms: list[str], section_forms: list[str],
-             weight: Weight) -> float:
+def _lexical(
+    tokens: list[str], forms: list[str], section_forms: list[str], weight: Weight
+) -> float:
     """Weighted share of the tokens in the sentence (a match in its heading counts half)."""
     total = sum(weight(t) for t in tokens)
     if not total:
         return 0.0
-    hits = sum(weight(t) * (1.0 if _contains(forms, t) else 0.5 if _contains(section_forms, t)
-                             else 0.0) for t in tokens)
+    hits = sum(
+        weight(t) * (1.0 if _contains(forms, t) else 0.5 if _contains(section_forms, t) else 0.0)
+        for t in tokens
+    )
     return hits / total
 
 
-def score_sentences(question: str, tokens: list[str], context: list[str],
-                    passages: list[Document], qvec: np.ndarray,
-                    vectors: dict[str, np.ndarray], weight: Weight = length_weight
-                    ) -> list[_Candidate]:
+def score_sentences(
+    question: str,
+    tokens: list[str],
+    context: list[str],
+    passages: list[Document],
+    qvec: np.ndarray,
+    vectors: dict[str, np.ndarray],
+    weight: Weight = length_weight,
+) -> list[_Candidate]:
     """Every sentence of the passages, scored against the question (best first).
 
     ``tokens`` are the words to match (the follow-up's own for a follow-up),
@@ -255,19 +286,33 @@ def select(question: str, candidates: list[_Candidate], max_chars: int) -> list[
         if c.sentence in {x.sentence for x in chosen}:
             continue
         near_tie = c.score >= 0.9 * best.score
-        other_figure = (quantity and c.passage != best.passage and _FIGURE.search(c.sentence)
-                        and c.in_sentence >= 0.7 * best.in_sentence and c.score >= 0.7 * best.score)
+        other_figure = (
+            quantity
+            and c.passage != best.passage
+            and _FIGURE.search(c.sentence)
+            and c.in_sentence >= 0.7 * best.in_sentence
+            and c.score >= 0.7 * best.score
+        )
         if near_tie or other_figure:
             chosen.append(c)
             used += len(c.sentence)
     return chosen
 
 
-def compose(question: str, passages: list[Document], qvec: np.ndarray,
-            sentence_vectors: Callable[[list[str]], dict[str, np.ndarray]], script: Script,
-            *, focus: str = "", context: str = "", weight: Weight = length_weight,
-            min_relevance: float = 0.3, max_uncovered: float = 0.4, max_chars: int = 200
-            ) -> Answer:
+def compose(
+    question: str,
+    passages: list[Document],
+    qvec: np.ndarray,
+    sentence_vectors: Callable[[list[str]], dict[str, np.ndarray]],
+    script: Script,
+    *,
+    focus: str = "",
+    context: str = "",
+    weight: Weight = length_weight,
+    min_relevance: float = 0.3,
+    max_uncovered: float = 0.4,
+    max_chars: int = 200,
+) -> Answer:
     """The cited extractive answer to ``question`` from ``passages`` (see module doc).
 
     ``focus`` is the text whose words must be matched (the question itself,
@@ -277,8 +322,9 @@ def compose(question: str, passages: list[Document], qvec: np.ndarray,
     tokens = salient_tokens(focus or question)
     context_tokens = [t for t in salient_tokens(context) if t not in tokens] if context else []
     sentences = [s for d in passages for s in chunk_sentences(d.page_content)]
-    candidates = score_sentences(question, tokens, context_tokens, passages, qvec,
-                                 sentence_vectors(sentences), weight)
+    candidates = score_sentences(
+        question, tokens, context_tokens, passages, qvec, sentence_vectors(sentences), weight
+    )
     best = candidates[0].score if candidates else 0.0
     missing = uncovered(tokens, passages, weight)
     if not candidates or best < min_relevance or missing >= max_uncovered:
@@ -305,5 +351,11 @@ def compose(question: str, passages: list[Document], qvec: np.ndarray,
 
 def _citation(n: int, doc: Document) -> Citation:
     meta = doc.metadata
-    return Citation(n, meta.get("doc_id", ""), meta.get("title", ""), meta.get("section", ""),
-                    doc.page_content, float(meta.get("score", 0.0)))
+    return Citation(
+        n,
+        meta.get("doc_id", ""),
+        meta.get("title", ""),
+        meta.get("section", ""),
+        doc.page_content,
+        float(meta.get("score", 0.0)),
+    )

@@ -40,8 +40,12 @@ def _fail(exc: Exception) -> None:
     sys.exit(EXIT_INPUT if isinstance(exc, InvalidQuestion) else EXIT_ERROR)
 
 
-index_option = click.option("--index", "index_dir", type=click.Path(path_type=Path),
-                            help="Index folder [env ASSISTANT_INDEX_DIR; default index/].")
+index_option = click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path),
+    help="Index folder [env ASSISTANT_INDEX_DIR; default index/].",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -53,8 +57,12 @@ def main() -> None:
 
 @main.command()
 @click.option("--rebuild", is_flag=True, help="Drop the index and build it from scratch.")
-@click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path),
-              help="Article folder [env ASSISTANT_CORPUS_DIR; default corpus/].")
+@click.option(
+    "--corpus",
+    "corpus_dir",
+    type=click.Path(path_type=Path),
+    help="Article folder [env ASSISTANT_CORPUS_DIR; default corpus/].",
+)
 @index_option
 def index(rebuild: bool, corpus_dir: Path | None, index_dir: Path | None) -> None:
     """Build or update the index from the corpus (only what changed is written)."""
@@ -64,8 +72,12 @@ def index(rebuild: bool, corpus_dir: Path | None, index_dir: Path | None) -> Non
 
     settings = _settings(corpus_dir=corpus_dir, index_dir=index_dir)
     if not settings.corpus_dir.is_dir():
-        _fail(AssistantError(f"No corpus folder at {settings.corpus_dir}; "
-                             "create it and put .md, .txt or .html articles in it."))
+        _fail(
+            AssistantError(
+                f"No corpus folder at {settings.corpus_dir}; "
+                "create it and put .md, .txt or .html articles in it."
+            )
+        )
     try:
         load = load_corpus(settings.corpus_dir)
         embedder = make_embedder(settings.embedder)
@@ -73,8 +85,15 @@ def index(rebuild: bool, corpus_dir: Path | None, index_dir: Path | None) -> Non
         def progress(stage: str, done: int, total: int) -> None:
             click.echo(f"\r  embedding {stage}: {done}/{total}", nl=done == total, err=True)
 
-        report = sync(settings.index_dir, load, embedder, chunk_size=settings.chunk_size,
-                      chunk_overlap=settings.chunk_overlap, rebuild=rebuild, progress=progress)
+        report = sync(
+            settings.index_dir,
+            load,
+            embedder,
+            chunk_size=settings.chunk_size,
+            chunk_overlap=settings.chunk_overlap,
+            rebuild=rebuild,
+            progress=progress,
+        )
     except AssistantError as exc:
         _fail(exc)
     for warning in report.skipped:
@@ -125,8 +144,10 @@ def chat(index_dir: Path | None) -> None:
         assistant = _assistant(index_dir)
     except AssistantError as exc:
         _fail(exc)
-    click.echo("Ask about the articles (e.g. 微信小店的GMV增长了多少？). "
-               "/new starts a new topic, /quit or Ctrl-D leaves.")
+    click.echo(
+        "Ask about the articles (e.g. 微信小店的GMV增长了多少？). "
+        "/new starts a new topic, /quit or Ctrl-D leaves."
+    )
     history: list[str] = []
     while True:
         try:
@@ -169,11 +190,15 @@ def eval_command(file: Path, as_json: bool, index_dir: Path | None) -> None:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
     for row in result["items"]:
-        ok = row["refusal_ok"] and (row["facts_ok"] is not False) and (
-            not row["answerable"] or row["hit_rank"])
-        click.echo(f"{'ok ' if ok else 'BAD'} {row['id']:<6} "
-                   f"{'refused' if row['refused'] else 'answered'}  {row['question']}")
+        ok = (
+            row["refusal_ok"]
+            and (row["facts_ok"] is not False)
+            and (not row["answerable"] or row["hit_rank"])
+        )
+        click.echo(
+            f"{'ok ' if ok else 'BAD'} {row['id']:<6} "
+            f"{'refused' if row['refused'] else 'answered'}  {row['question']}"
+        )
     click.echo()
     for name, value in result["metrics"].items():
-        click.echo(f"{name:<22} {value:.3f}" if isinstance(value, float) else
-                   f"{name:<22} {value}")
+        click.echo(f"{name:<22} {value:.3f}" if isinstance(value, float) else f"{name:<22} {value}")

@@ -28,10 +28,43 @@ log = logging.getLogger(__name__)
 EXTENSIONS = (".md", ".markdown", ".txt", ".html", ".htm")
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
-_HTML_DROP = ["script", "style", "noscript", "nav", "header", "footer", "aside", "form",
-              "iframe", "svg", "button", "template", "select", "input", "link", "meta"]
-_HTML_BLOCKS = ["p", "div", "section", "li", "blockquote", "pre", "tr", "table", "ul", "ol",
-                "article", "main", "figure", "figcaption", "dd", "dt", "br"]
+_HTML_DROP = [
+    "script",
+    "style",
+    "noscript",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "iframe",
+    "svg",
+    "button",
+    "template",
+    "select",
+    "input",
+    "link",
+    "meta",
+]
+_HTML_BLOCKS = [
+    "p",
+    "div",
+    "section",
+    "li",
+    "blockquote",
+    "pre",
+    "tr",
+    "table",
+    "ul",
+    "ol",
+    "article",
+    "main",
+    "figure",
+    "figcaption",
+    "dd",
+    "dt",
+    "br",
+]
 # WeChat official-account pages keep the article in #js_content; others in <article>/<main>.
 _HTML_MAIN = ["#js_content", "article", "main", "[role=main]", "#content", ".rich_media_content"]
 _SENTENCE_END = tuple("。！？；!?;.…:：")
@@ -74,8 +107,11 @@ class CorpusLoad:
 def decode(raw: bytes) -> str:
     """Bytes → text: BOMs first, then strict UTF-8, then detection among
     Chinese encodings. Raises :class:`UnreadableFile` for binary data."""
-    for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"),
-                       (b"\xfe\xff", "utf-16")):
+    for bom, codec in (
+        (b"\xef\xbb\xbf", "utf-8-sig"),
+        (b"\xff\xfe", "utf-16"),
+        (b"\xfe\xff", "utf-16"),
+    ):
         if raw.startswith(bom):
             return raw.decode(codec)
     if b"\x00" in raw:
@@ -95,8 +131,11 @@ def drop_placeholders(lines: list[str], min_repeats: int = 3, max_len: int = 20)
     or more times: image placeholders such as 現場回傳圖片, not content."""
     counts = Counter(line.strip() for line in lines)
     repeated = {
-        text for text, n in counts.items()
-        if n >= min_repeats and 0 < len(text) <= max_len and not text.endswith(_SENTENCE_END)
+        text
+        for text, n in counts.items()
+        if n >= min_repeats
+        and 0 < len(text) <= max_len
+        and not text.endswith(_SENTENCE_END)
         and not text.startswith("#")
     }
     return [line for line in lines if line.strip() not in repeated]
@@ -162,8 +201,10 @@ def read_article(path: Path, doc_id: str, max_bytes: int = MAX_FILE_BYTES) -> Ar
             post = frontmatter.loads(text)
         except Exception as exc:  # a YAML error in the front matter
             raise UnreadableFile(f"bad front matter: {exc}") from exc
-        meta = {k: ", ".join(map(str, v)) if isinstance(v, list) else str(v)
-                for k, v in post.metadata.items()}
+        meta = {
+            k: ", ".join(map(str, v)) if isinstance(v, list) else str(v)
+            for k, v in post.metadata.items()
+        }
         body = post.content
         title = meta.pop("title", "") or _txt_title(body, fallback)
     else:
@@ -179,9 +220,13 @@ def load_corpus(corpus_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> CorpusLoad
     """Every readable article under ``corpus_dir`` (recursively, sorted by path)."""
     articles: list[Article] = []
     skipped: list[Skipped] = []
-    paths = sorted(p for p in corpus_dir.rglob("*")
-                   if p.is_file() and p.suffix.lower() in EXTENSIONS
-                   and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts))
+    paths = sorted(
+        p
+        for p in corpus_dir.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in EXTENSIONS
+        and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)
+    )
     for path in paths:
         doc_id = path.relative_to(corpus_dir).as_posix()
         try:

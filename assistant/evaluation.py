@@ -53,8 +53,15 @@ def load_items(path: Path) -> list[EvalItem]:
             turns = raw["turns"] if "turns" in raw else [raw["q"]]
             if not turns or not all(isinstance(t, str) for t in turns):
                 raise ValueError("'q' or 'turns' must hold text")
-            items.append(EvalItem(str(raw.get("id", number)), turns, raw.get("gold", []),
-                                  raw.get("must", []), bool(raw.get("answerable", True))))
+            items.append(
+                EvalItem(
+                    str(raw.get("id", number)),
+                    turns,
+                    raw.get("gold", []),
+                    raw.get("must", []),
+                    bool(raw.get("answerable", True)),
+                )
+            )
         except (ValueError, KeyError, TypeError) as exc:
             raise BadEvalFile(f"{path}:{number}: not a question ({exc})") from exc
     if not items:
@@ -82,8 +89,9 @@ def first_hit(answer: Answer, gold: list[str]) -> int | None:
 
 def facts_ok(answer: Answer, must: list[list[str]]) -> bool:
     """Every ``must`` group has one alternative in the answer text."""
-    return not answer.refused and all(any(contains(answer.text, alt) for alt in group)
-                                      for group in must)
+    return not answer.refused and all(
+        any(contains(answer.text, alt) for alt in group) for group in must
+    )
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -99,14 +107,20 @@ def evaluate(assistant: Assistant, items: list[EvalItem]) -> dict[str, Any]:
     for item in items:
         answer = assistant.ask(item.turns[-1], item.turns[:-1])
         rank = first_hit(answer, item.gold) if item.answerable else None
-        rows.append({
-            "id": item.id, "question": item.turns[-1], "answerable": item.answerable,
-            "answer": answer.text, "refused": answer.refused, "hit_rank": rank,
-            "facts_ok": facts_ok(answer, item.must) if item.answerable else None,
-            "refusal_ok": answer.refused != item.answerable,
-            "citations": [c.to_dict() for c in answer.citations],
-            "latency_ms": round(answer.timings_ms["total"], 2),
-        })
+        rows.append(
+            {
+                "id": item.id,
+                "question": item.turns[-1],
+                "answerable": item.answerable,
+                "answer": answer.text,
+                "refused": answer.refused,
+                "hit_rank": rank,
+                "facts_ok": facts_ok(answer, item.must) if item.answerable else None,
+                "refusal_ok": answer.refused != item.answerable,
+                "citations": [c.to_dict() for c in answer.citations],
+                "latency_ms": round(answer.timings_ms["total"], 2),
+            }
+        )
     answerable = [r for r in rows if r["answerable"]]
     ranks = [r["hit_rank"] for r in answerable]
     n = max(1, len(answerable))

@@ -20,7 +20,6 @@ from pydantic import ConfigDict
 from .store import Index
 from .text import search_tokens, to_simplified
 
-
 Fused = tuple[dict[str, Any], float, dict[str, tuple[int, float]]]
 
 

@@ -19,10 +19,10 @@ from .answer import Answer, compose
 from .conversation import Query, resolve
 from .embeddings import Embedder, make_embedder
 from .errors import EmptyQuestion, QuestionTooLong
+from .glossary import chinese_terms, expand
 from .retrieval import HybridRetriever
 from .settings import Settings
 from .store import Index
-from .glossary import chinese_terms, expand
 from .text import detect_script, to_simplified
 
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
@@ -76,7 +76,11 @@ class Assistant:
                 dtype=np.float32,
             )
             result = compose(
-                query.question, state["passages"], qvec, self.index.sentence_vectors, script,
+                query.question,
+                state["passages"],
+                qvec,
+                self.index.sentence_vectors,
+                script,
                 focus=_match_words(query.focus or query.question, script),
                 context=_match_words(query.text, script) if query.focus else "",
                 weight=self.index.idf,
@@ -96,7 +100,6 @@ class Assistant:
         question = validate(question, self.settings.max_question_chars)
         turns = (history or [])[-self.settings.max_history_turns :] if history else []
         timings: dict[str, float] = {}
-        result: Answer = self.chain.invoke({"query": resolve(question, turns),
-                                            "timings": timings})
+        result: Answer = self.chain.invoke({"query": resolve(question, turns), "timings": timings})
         result.timings_ms = {**timings, "total": (time.perf_counter() - started) * 1000}
         return result

@@ -26,10 +26,15 @@ class Settings(BaseSettings):
     )
     chunk_size: int = Field(220, ge=40, le=4000, description="Target passage length in characters.")
     chunk_overlap: int = Field(
-        60, ge=0, le=1000, description="Characters of trailing sentences repeated in the next passage."
+        60,
+        ge=0,
+        le=1000,
+        description="Characters of trailing sentences repeated in the next passage.",
     )
     k: int = Field(5, ge=1, le=50, description="Passages returned by hybrid retrieval.")
-    fetch_k: int = Field(20, ge=1, le=200, description="Candidates taken from each of dense and BM25.")
+    fetch_k: int = Field(
+        20, ge=1, le=200, description="Candidates taken from each of dense and BM25."
+    )
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
     answer_max_chars: int = Field(
         200, ge=40, description="Length budget of a quoted answer (lists may use twice this)."

@@ -122,8 +122,13 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:
-    return {"doc_id": chunk.doc_id, "title": chunk.title, "section": chunk.section,
-            "text": chunk.text, "ordinal": chunk.ordinal}
+    return {
+        "doc_id": chunk.doc_id,
+        "title": chunk.title,
+        "section": chunk.section,
+        "text": chunk.text,
+        "ordinal": chunk.ordinal,
+    }
 
 
 class Index:
@@ -148,8 +153,9 @@ class Index:
             raise IndexCorrupt(index_dir, f"{type(exc).__name__}: {exc}") from exc
         self.records: list[dict[str, Any]] = records
         doc_freq = np.diff(self.bm25.scores["indptr"])
-        self._df = {t: int(doc_freq[i]) for t, i in self.bm25.vocab_dict.items()
-                    if i < len(doc_freq)}
+        self._df = {
+            t: int(doc_freq[i]) for t, i in self.bm25.vocab_dict.items() if i < len(doc_freq)
+        }
 
     def idf(self, token: str) -> float:
         """BM25 inverse document frequency of a token; highest for an unseen one."""
@@ -174,7 +180,9 @@ class Index:
         if k == 0 or not tokens:
             return []
         ids, scores = self.bm25.retrieve([tokens], k=k, show_progress=False)
-        return [(self.records[i], float(s)) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]
+        return [
+            (self.records[i], float(s)) for i, s in zip(ids[0], scores[0], strict=True) if s > 0
+        ]
 
     def sentence_vectors(self, sentences: Iterable[str]) -> dict[str, np.ndarray]:
         """Stored vectors of the given sentences, keyed by :func:`sentence_id`."""
@@ -182,16 +190,25 @@ class Index:
         if not ids:
             return {}
         got = self.sentences.get(ids=ids, include=["embeddings"])
-        return {i: np.asarray(v, dtype=np.float32)
-                for i, v in zip(got["ids"], got["embeddings"], strict=True)}
+        return {
+            i: np.asarray(v, dtype=np.float32)
+            for i, v in zip(got["ids"], got["embeddings"], strict=True)
+        }
 
 
-def _embed_add(store: Chroma, ids: list[str], texts: list[str],
-               metas: list[dict[str, Any]] | None, progress: Progress | None, label: str) -> None:
+def _embed_add(
+    store: Chroma,
+    ids: list[str],
+    texts: list[str],
+    metas: list[dict[str, Any]] | None,
+    progress: Progress | None,
+    label: str,
+) -> None:
     for start in range(0, len(ids), BATCH):
         end = start + BATCH
-        store.add_texts(texts[start:end], metadatas=metas[start:end] if metas else None,
-                        ids=ids[start:end])
+        store.add_texts(
+            texts[start:end], metadatas=metas[start:end] if metas else None, ids=ids[start:end]
+        )
         if progress:
             progress(label, min(end, len(ids)), len(ids))
 
@@ -212,8 +229,10 @@ def _bm25_readable(index_dir: Path) -> bool:
 
 def _rebuild_bm25(index_dir: Path, chunks: Chroma) -> int:
     got = chunks.get(include=["metadatas"])
-    records = sorted(({"id": i, **m} for i, m in zip(got["ids"], got["metadatas"], strict=True)),
-                     key=lambda r: (r["doc_id"], r["ordinal"]))
+    records = sorted(
+        ({"id": i, **m} for i, m in zip(got["ids"], got["metadatas"], strict=True)),
+        key=lambda r: (r["doc_id"], r["ordinal"]),
+    )
     tokens = [search_tokens(f"{r['section']}\n{r['text']}") for r in records]
     retriever = bm25s.BM25()
     # bm25s cannot index an empty corpus; one empty placeholder keeps the format.
@@ -230,9 +249,17 @@ def _rebuild_bm25(index_dir: Path, chunks: Chroma) -> int:
     return len(records)
 
 
-def sync(index_dir: Path, load: CorpusLoad, embedder: Embedder, *, chunk_size: int = 220,
-         chunk_overlap: int = 60, rebuild: bool = False, progress: Progress | None = None,
-         lock_timeout: float = 600.0) -> SyncReport:
+def sync(
+    index_dir: Path,
+    load: CorpusLoad,
+    embedder: Embedder,
+    *,
+    chunk_size: int = 220,
+    chunk_overlap: int = 60,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+    lock_timeout: float = 600.0,
+) -> SyncReport:
     """Bring the index at ``index_dir`` in line with the articles in ``load``.
 
     Raises :class:`EmbedderMismatch` when the index was built with another
@@ -251,16 +278,24 @@ def sync(index_dir: Path, load: CorpusLoad, embedder: Embedder, *, chunk_size: i
         except Timeout as exc:
             raise IndexBusy(index_dir) from exc
     try:
-        report = _sync_locked(index_dir, load, embedder, chunk_size, chunk_overlap, rebuild,
-                              progress)
+        report = _sync_locked(
+            index_dir, load, embedder, chunk_size, chunk_overlap, rebuild, progress
+        )
     finally:
         lock.release()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _sync_locked(index_dir: Path, load: CorpusLoad, embedder: Embedder, chunk_size: int,
-                 chunk_overlap: int, rebuild: bool, progress: Progress | None) -> SyncReport:
+def _sync_locked(
+    index_dir: Path,
+    load: CorpusLoad,
+    embedder: Embedder,
+    chunk_size: int,
+    chunk_overlap: int,
+    rebuild: bool,
+    progress: Progress | None,
+) -> SyncReport:
     try:
         manifest = None if rebuild else read_manifest(index_dir)
     except IndexCorrupt:
@@ -299,7 +334,9 @@ def _sync_locked(index_dir: Path, load: CorpusLoad, embedder: Embedder, chunk_si
         else:
             report.unchanged += 1
         new_docs[article.doc_id] = {
-            "title": article.title, "sha256": article.sha256, "meta": article.meta,
+            "title": article.title,
+            "sha256": article.sha256,
+            "meta": article.meta,
             "chunks": [c.id for c in chunks],
             "sentences": sorted({sentence_id(s) for c in chunks for s in chunk_sentences(c.text)}),
             "indexed_at": now if (old is None or changed) else old.get("indexed_at", now),
@@ -321,10 +358,22 @@ def _sync_locked(index_dir: Path, load: CorpusLoad, embedder: Embedder, chunk_si
             if sid not in old_sentences:
                 new_sentences.setdefault(sid, to_simplified(s))
 
-    _embed_add(chunks_store, [c.id for c in to_add], [to_simplified(c.index_text) for c in to_add],
-               [_chunk_metadata(c) for c in to_add], progress, "passages")
-    _embed_add(sentences_store, list(new_sentences), list(new_sentences.values()), None,
-               progress, "sentences")
+    _embed_add(
+        chunks_store,
+        [c.id for c in to_add],
+        [to_simplified(c.index_text) for c in to_add],
+        [_chunk_metadata(c) for c in to_add],
+        progress,
+        "passages",
+    )
+    _embed_add(
+        sentences_store,
+        list(new_sentences),
+        list(new_sentences.values()),
+        None,
+        progress,
+        "sentences",
+    )
     _delete(chunks_store, stale_chunks)
     _delete(sentences_store, sorted(old_sentences - keep_sentences))
     report.chunks_written, report.chunks_deleted = len(to_add), len(stale_chunks)
@@ -335,10 +384,17 @@ def _sync_locked(index_dir: Path, load: CorpusLoad, embedder: Embedder, chunk_si
         report.total_chunks = _rebuild_bm25(index_dir, chunks_store)
     else:
         report.total_chunks = len(keep_chunks)
-    _write_json(index_dir / MANIFEST, {
-        "format": FORMAT, "embedder": embedder.id, "dimension": embedder.dimension,
-        "chunker": CHUNKER_VERSION, "chunk_size": chunk_size, "chunk_overlap": chunk_overlap,
-        "updated_at": now if dirty or manifest is None else manifest.get("updated_at", now),
-        "documents": dict(sorted(new_docs.items())),
-    })
+    _write_json(
+        index_dir / MANIFEST,
+        {
+            "format": FORMAT,
+            "embedder": embedder.id,
+            "dimension": embedder.dimension,
+            "chunker": CHUNKER_VERSION,
+            "chunk_size": chunk_size,
+            "chunk_overlap": chunk_overlap,
+            "updated_at": now if dirty or manifest is None else manifest.get("updated_at", now),
+            "documents": dict(sorted(new_docs.items())),
+        },
+    )
     return report

@@ -20,16 +20,24 @@ def test_gmv_question_shows_both_figures_with_their_own_citations(assistant):
     answer = assistant.ask("微信小店的GMV增长了多少？")
     assert not answer.refused
     assert "1.92倍" in answer.text and "200%" in answer.text
-    cites = dict((fig, n) for quote, n in _quoted_sentences(answer.text)
-                 for fig in ("1.92倍", "200%") if fig in quote)
+    cites = dict(
+        (fig, n)
+        for quote, n in _quoted_sentences(answer.text)
+        for fig in ("1.92倍", "200%")
+        if fig in quote
+    )
     assert cites["1.92倍"] != cites["200%"]
     # each figure comes with its period
     assert "2023年同期" in answer.text and "2024年12月" in answer.text
 
 
 def test_every_quote_is_in_the_passage_it_cites(assistant):
-    for question in ("微信小店的GMV增长了多少？", "How much did GMV grow?",
-                     "影片號推薦演算法看重哪些指標？", "视频号对新人创作者有什么扶持？"):
+    for question in (
+        "微信小店的GMV增长了多少？",
+        "How much did GMV grow?",
+        "影片號推薦演算法看重哪些指標？",
+        "视频号对新人创作者有什么扶持？",
+    ):
         answer = assistant.ask(question)
         quotes = _quoted_sentences(answer.text)
         assert quotes, question
@@ -58,8 +66,15 @@ def test_answer_follows_the_askers_script(assistant):
     assert (simplified.script, traditional.script, english.script) == ("zh-Hans", "zh-Hant", "en")
 
 
-@pytest.mark.parametrize("question", ["快手电商的GMV是多少？", "视频号的月活跃用户有多少？",
-                                      "How do I reset my WeChat password?", "今天天气怎么样？"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "快手电商的GMV是多少？",
+        "视频号的月活跃用户有多少？",
+        "How do I reset my WeChat password?",
+        "今天天气怎么样？",
+    ],
+)
 def test_unanswerable_is_refused_with_nearest_passages(assistant, question):
     answer = assistant.ask(question)
     assert answer.refused

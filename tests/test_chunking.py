@@ -43,8 +43,9 @@ def test_ids_are_stable_and_depend_on_text(corpus_copy: Path):
     first = [c.id for c in chunk_article(article)]
     assert first == [c.id for c in chunk_article(article)]
     assert len(set(first)) == len(first)
-    edited = Article(article.doc_id, article.title, article.text.replace("1.92倍", "1.93倍"),
-                     "other")
+    edited = Article(
+        article.doc_id, article.title, article.text.replace("1.92倍", "1.93倍"), "other"
+    )
     changed = set(first) ^ {c.id for c in chunk_article(edited)}
     assert 0 < len(changed) <= 4  # only the passages holding the edit
 

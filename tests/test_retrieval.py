@@ -10,7 +10,8 @@ def test_three_scripts_reach_the_same_passage(assistant):
     simplified = retriever.invoke("视频号优质内容直播的开播场次增加了多少？")[0]
     traditional = retriever.invoke("影片號優質內容直播的開播場次增加了多少？")[0]
     english = retriever.invoke(
-        "How much did the number of quality content live broadcasts on Channels grow?")
+        "How much did the number of quality content live broadcasts on Channels grow?"
+    )
     assert simplified.id == traditional.id
     assert simplified.id in [d.id for d in english[:3]]
     assert "開播場次數增加了100%" in simplified.page_content
@@ -32,7 +33,8 @@ def test_documents_carry_metadata_and_scores(assistant):
     assert meta["doc_id"] == "wechat-open-class-2025.md"
     scores = [d.metadata["score"] for d in docs]
     assert scores == sorted(scores, reverse=True) or any(
-        d.metadata["dense"] is None or d.metadata["bm25"] is None for d in docs)
+        d.metadata["dense"] is None or d.metadata["bm25"] is None for d in docs
+    )
 
 
 def test_rrf_rewards_agreement():
@@ -42,8 +44,10 @@ def test_rrf_rewards_agreement():
 
 
 def test_a_rankings_leader_is_kept():
-    rows = [({"id": str(i)}, 1.0 / (i + 1), {"dense": (i + 1, 0.5), "bm25": (i + 2, 1.0)})
-            for i in range(6)]
+    rows = [
+        ({"id": str(i)}, 1.0 / (i + 1), {"dense": (i + 1, 0.5), "bm25": (i + 2, 1.0)})
+        for i in range(6)
+    ]
     lone = ({"id": "lone"}, 0.001, {"bm25": (1, 9.0)})
     kept = keep_leaders(rows + [lone], 3)
     assert [r["id"] for r, _, _ in kept] == ["0", "1", "lone"]

@@ -45,7 +45,12 @@ def test_render_in_asker_script():
 
 def test_split_sentences_keeps_numbers_and_quotes():
     text = "相比2023年同期,GMV增長1.92倍,訂單2.25倍。他說“好”！三是;四是"
-    assert split_sentences(text) == ["相比2023年同期,GMV增長1.92倍,訂單2.25倍。", "他說“好”！", "三是;", "四是"]
+    assert split_sentences(text) == [
+        "相比2023年同期,GMV增長1.92倍,訂單2.25倍。",
+        "他說“好”！",
+        "三是;",
+        "四是",
+    ]
 
 
 def test_is_traditional_needs_more_than_one_stray_character():

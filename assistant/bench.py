@@ -1,0 +1,123 @@
+"""``make bench``: index build time and warm query latency on this machine.
+
+Builds the index of ``corpus/`` from scratch in a temp dir (the checkout's
+index/ is not touched), times a no-op re-sync, then asks the dev questions
+``--rounds`` times after one warm-up round and prints p50/p95 per stage.
+Figures, not assertions: these machines are noisy, so compare alternatives
+within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from .corpus import load_corpus
+from .embeddings import make_embedder
+from .evaluation import load_items
+from .service import Assistant
+from .settings import Settings
+from .store import sync
+
+DEFAULT_QUESTIONS = (
+    Path(__file__).resolve().parent.parent.parent / "shared/eval/dev_questions.jsonl"
+)
+FALLBACK_QUESTIONS = Path(__file__).resolve().parent.parent / "tests/data/dev_questions.jsonl"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def run(corpus: Path, questions: Path, rounds: int) -> dict:
+    """Measure and return the figures (also printed)."""
+    settings = Settings(corpus_dir=corpus)
+    started = time.perf_counter()
+    embedder = make_embedder(settings.embedder)
+    embedder.model.embed_query("加载")  # weights load lazily, at the first embedding
+    load_seconds = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as tmp:
+        index_dir = Path(tmp) / "index"
+        load = load_corpus(corpus)
+        started = time.perf_counter()
+        built = sync(
+            index_dir,
+            load,
+            embedder,
+            chunk_size=settings.chunk_size,
+            chunk_overlap=settings.chunk_overlap,
+        )
+        build_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        sync(index_dir, load_corpus(corpus), embedder)
+        noop_seconds = time.perf_counter() - started
+
+        assistant = Assistant(settings.model_copy(update={"index_dir": index_dir}), embedder)
+        items = load_items(questions)
+        stages: dict[str, list[float]] = {"retrieve": [], "answer": [], "total": []}
+        for round_number in range(rounds + 1):
+            for item in items:
+                embedder.model.clear()  # every question pays for its own embedding
+                answer = assistant.ask(item.turns[-1], item.turns[:-1])
+                if round_number:  # round 0 warms caches and lazy imports
+                    for stage in stages:
+                        stages[stage].append(answer.timings_ms[stage])
+    return {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "corpus": {"articles": len(load.articles), "chunks": built.total_chunks},
+        "embedder_load_s": round(load_seconds, 3),
+        "index_build_s": round(build_seconds, 3),
+        "index_noop_sync_s": round(noop_seconds, 3),
+        "queries": len(stages["total"]),
+        "latency_ms": {
+            stage: {
+                "p50": round(statistics.median(v), 2),
+                "p95": round(percentile(v, 0.95), 2),
+                "max": round(max(v), 2),
+            }
+            for stage, v in stages.items()
+        },
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=Path("corpus"))
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        default=DEFAULT_QUESTIONS if DEFAULT_QUESTIONS.exists() else FALLBACK_QUESTIONS,
+    )
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--json", type=Path, help="Also write the figures to this file.")
+    args = parser.parse_args()
+    result = run(args.corpus, args.questions, args.rounds)
+    m = result["machine"]
+    print(f"machine: {m['cpus']} CPUs, Python {m['python']}, {m['platform']}")
+    print(f"corpus: {result['corpus']['articles']} article(s), {result['corpus']['chunks']} chunks")
+    print(f"embedder load      {result['embedder_load_s'] * 1000:8.0f} ms")
+    print(f"index build        {result['index_build_s'] * 1000:8.0f} ms (from scratch)")
+    print(f"index re-sync      {result['index_noop_sync_s'] * 1000:8.0f} ms (unchanged corpus)")
+    print(f"queries: {result['queries']} warm ({args.rounds} rounds of the question set)")
+    for stage, figures in result["latency_ms"].items():
+        print(
+            f"  {stage:<9} p50 {figures['p50']:7.2f} ms   p95 {figures['p95']:7.2f} ms"
+            f"   max {figures['max']:7.2f} ms"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""The installed ``assistant`` command, run as a user would (subprocesses)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DEV_QUESTIONS
+
+ASSISTANT = str(Path(sys.executable).with_name("assistant"))
+
+
+def run(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [ASSISTANT, *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        input=stdin,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def cli_env(tmp_path_factory) -> dict[str, str]:
+    """An index built by ``assistant index`` from a copy of the corpus."""
+    import shutil
+
+    from tests.conftest import CORPUS
+
+    base = tmp_path_factory.mktemp("cli")
+    shutil.copytree(CORPUS, base / "corpus")
+    env = {"ASSISTANT_CORPUS_DIR": str(base / "corpus"), "ASSISTANT_INDEX_DIR": str(base / "index")}
+    first = run("index", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "1 added" in first.stdout
+    return env
+
+
+def test_index_twice_writes_nothing_the_second_time(cli_env):
+    again = run("index", env=cli_env)
+    assert again.returncode == 0
+    assert "0 chunks written, 0 deleted" in again.stdout
+    assert "1 unchanged" in again.stdout
+
+
+def test_ask_json(cli_env):
+    result = run("ask", "微信小店的GMV增长了多少？", "--json", env=cli_env)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["question"] == "微信小店的GMV增长了多少？"
+    assert data["refused"] is False and "1.92倍" in data["answer"]
+    first = data["citations"][0]
+    assert {"n", "doc_id", "title", "section", "text", "score"} <= set(first)
+    assert first["n"] == 1 and "[1]" in data["answer"]
+    assert set(data["timings_ms"]) >= {"retrieve", "answer", "total"}
+
+
+def test_ask_text_in_english(cli_env):
+    result = run("ask", "How much did GMV grow?", env=cli_env)
+    assert result.returncode == 0
+    assert "From the articles" in result.stdout and "Sources:" in result.stdout
+    assert "1.92" in result.stdout
+
+
+def test_empty_and_too_long_questions(cli_env):
+    empty = run("ask", "  ", env=cli_env)
+    assert empty.returncode == 2
+    assert "Please type a question" in empty.stderr and "Traceback" not in empty.stderr
+    long = run("ask", "长" * 2001, env=cli_env)
+    assert long.returncode == 2 and "limit is 2,000" in long.stderr
+
+
+def test_missing_index_says_how_to_build_it(tmp_path):
+    result = run("ask", "GMV?", env={"ASSISTANT_INDEX_DIR": str(tmp_path / "none")})
+    assert result.returncode == 1
+    assert "assistant index" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_index_without_corpus_folder(tmp_path):
+    result = run("index", "--corpus", str(tmp_path / "missing"), "--index", str(tmp_path / "i"))
+    assert result.returncode == 1 and "No corpus folder" in result.stderr
+
+
+def test_chat_follow_up_and_commands(cli_env):
+    session = "微信小店的GMV增长了多少？\n那订单数量呢？\n\n/new\n那订单数量呢？\n/quit\n"
+    result = run("chat", env=cli_env, stdin=session)
+    assert result.returncode == 0, result.stderr
+    answers = result.stdout.split("\n? ")
+    assert "2.25倍" in answers[2]  # the follow-up, resolved against the GMV question
+    assert "Please type a question" in result.stdout
+    assert "(new topic)" in result.stdout
+
+
+def test_eval_json_on_the_dev_set(cli_env):
+    result = run("eval", str(DEV_QUESTIONS), "--json", env=cli_env)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["metrics"]["hit@5"] >= 0.95
+    assert {"id", "answer", "refused", "citations"} <= set(data["items"][0])
+
+
+def test_eval_rejects_a_bad_file(tmp_path, cli_env):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x", "q": "ok?"}\nnot json\n', encoding="utf-8")
+    result = run("eval", str(bad), env=cli_env)
+    assert result.returncode == 1 and "bad.jsonl:2" in result.stderr
+
+
+def test_ui_placeholder_does_not_crash():
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, str(root / "ui.py")], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0 and "assistant chat" in result.stderr
