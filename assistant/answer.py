@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 from langchain_core.documents import Document
 
-from .store import chunk_sentences, sentence_id
+from .chunking import chunk_sentences, sentence_id
+from .response import FRAMES, Answer, citation_from
 from .text import Script, search_forms, search_tokens, to_script
 
 # Words that frame a question rather than name its subject: their absence
@@ -50,106 +50,6 @@ _PERIOD = re.compile(r"\d{4}年|\d{1,2}月|同期|去年|今年|上半年|下半
 _DIGIT = re.compile(r"\d")
 # A figure: a number that is not a date (1.92倍, 200%, 4:6, 25個; not 2024年 or 12月).
 _FIGURE = re.compile(r"\d+(?:\.\d+)?(?:\s*[%％倍:：]|[个個万萬亿億场場人元])|\d+\.\d+")
-
-FRAMES: dict[Script, dict[str, str]] = {
-    "zh-Hans": {
-        "lead": "",
-        "refusal": "抱歉，文章中没有找到这个问题的答案。以下是最接近的段落，仅供参考：",
-        "sources": "来源",
-        "further": "其他相关段落",
-    },
-    "zh-Hant": {
-        "lead": "",
-        "refusal": "抱歉，文章中沒有找到這個問題的答案。以下是最接近的段落，僅供參考：",
-        "sources": "來源",
-        "further": "其他相關段落",
-    },
-    "en": {
-        "lead": "From the articles (quoted in Chinese):\n",
-        "refusal": "I could not find the answer in the articles. The nearest passages are below.",
-        "sources": "Sources",
-        "further": "Related passages",
-    },
-}
-
-
-@dataclass
-class Citation:
-    """A numbered source: a passage, and the sentences of it the answer quotes."""
-
-    n: int
-    doc_id: str
-    title: str
-    section: str
-    text: str
-    score: float
-    cited: bool = False
-    quotes: list[str] = field(default_factory=list)
-
-    @property
-    def where(self) -> str:
-        """``title › section``: where in the corpus the passage sits."""
-        return " › ".join(part for part in (self.title, self.section) if part)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "n": self.n,
-            "doc_id": self.doc_id,
-            "title": self.title,
-            "section": self.section,
-            "text": self.text,
-            "score": round(self.score, 4),
-            "cited": self.cited,
-            "quotes": self.quotes,
-        }
-
-
-@dataclass
-class Answer:
-    """What the assistant says: ``text`` with [n] marks, and the citations."""
-
-    question: str
-    text: str
-    refused: bool
-    citations: list[Citation]
-    script: Script
-    standalone: str = ""
-    timings_ms: dict[str, float] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "question": self.question,
-            "answer": self.text,
-            "refused": self.refused,
-            "citations": [c.to_dict() for c in self.citations],
-            "script": self.script,
-            "standalone_question": self.standalone or self.question,
-            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
-        }
-
-    def render(self) -> str:
-        """The answer, then its sources: cited passages in full, the others in one line."""
-        frame = FRAMES[self.script]
-        lines = [self.text, "", f"{frame['sources']}:"]
-        further = [c for c in self.citations if not c.cited and not self.refused]
-        for c in self.citations:
-            if c in further:
-                continue
-            lines.append(f"[{c.n}] {to_script(c.where, self.script)}")
-            lines.append(f"    {to_script(c.text, self.script)}")
-        if further:
-            lines += ["", f"{frame['further']}:"]
-            lines += [
-                f"[{c.n}] {to_script(c.where, self.script)}: "
-                f"{_clip(to_script(c.text, self.script), 50)}"
-                for c in further
-            ]
-        return "\n".join(lines)
-
-
-def _clip(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 @dataclass
@@ -328,7 +228,7 @@ def compose(
     best = candidates[0].score if candidates else 0.0
     missing = uncovered(tokens, passages, weight)
     if not candidates or best < min_relevance or missing >= max_uncovered:
-        citations = [_citation(i + 1, d) for i, d in enumerate(passages[:3])]
+        citations = [citation_from(i + 1, d) for i, d in enumerate(passages[:3])]
         return Answer(question, FRAMES[script]["refusal"], True, citations, script)
 
     chosen = select(question, candidates, max_chars)
@@ -338,7 +238,7 @@ def compose(
             order.append(c.passage)
     order += [p for p in range(len(passages)) if p not in order]
     number = {p: n for n, p in enumerate(order, start=1)}
-    citations = [_citation(number[p], passages[p]) for p in order]
+    citations = [citation_from(number[p], passages[p]) for p in order]
     lines = []
     for c in chosen:
         quoted = _with_period(c, passages)
@@ -347,15 +247,3 @@ def compose(
         cite.quotes += [q for q in quoted if q not in cite.quotes]
         lines.append("".join(to_script(q, script) for q in quoted) + f"[{number[c.passage]}]")
     return Answer(question, FRAMES[script]["lead"] + "\n".join(lines), False, citations, script)
-
-
-def _citation(n: int, doc: Document) -> Citation:
-    meta = doc.metadata
-    return Citation(
-        n,
-        meta.get("doc_id", ""),
-        meta.get("title", ""),
-        meta.get("section", ""),
-        doc.page_content,
-        float(meta.get("score", 0.0)),
-    )

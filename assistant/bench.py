@@ -21,9 +21,9 @@ from pathlib import Path
 from .corpus import load_corpus
 from .embeddings import make_embedder
 from .evaluation import load_items
+from .indexing import sync
 from .service import Assistant
 from .settings import Settings
-from .store import sync
 
 DEFAULT_QUESTIONS = (
     Path(__file__).resolve().parent.parent.parent / "shared/eval/dev_questions.jsonl"

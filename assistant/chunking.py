@@ -21,9 +21,11 @@ import re
 from dataclasses import dataclass
 
 from .corpus import Article
-from .text import split_sentences
+from .text import split_sentences, to_simplified
 
-CHUNKER_VERSION = "sentences-v1"
+# Bump when chunking, normalisation or tokenisation changes what is indexed:
+# an index built with another version is rebuilt by the next `assistant index`.
+CHUNKER_VERSION = "sentences-v1+text-v1"
 SECTION_SEP = " › "
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
@@ -47,6 +49,17 @@ class Chunk:
     def index_text(self) -> str:
         """What is embedded and tokenised: the section path gives short passages context."""
         return f"{self.section}\n{self.text}" if self.section else self.text
+
+
+def chunk_sentences(text: str) -> list[str]:
+    """The sentences of a passage, as the index and the answerer both see them."""
+    return [s for line in text.split("\n") for s in split_sentences(line)]
+
+
+def sentence_id(sentence: str) -> str:
+    """Id of a sentence vector: a hash of its normalised text, so a sentence
+    repeated by chunk overlap (or in two articles) is embedded once."""
+    return hashlib.sha256(to_simplified(sentence).encode()).hexdigest()[:24]
 
 
 def _heading(line: str, markdown: bool) -> tuple[int, str] | None:

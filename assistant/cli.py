@@ -68,7 +68,7 @@ def index(rebuild: bool, corpus_dir: Path | None, index_dir: Path | None) -> Non
     """Build or update the index from the corpus (only what changed is written)."""
     from .corpus import load_corpus
     from .embeddings import make_embedder
-    from .store import sync
+    from .indexing import sync
 
     settings = _settings(corpus_dir=corpus_dir, index_dir=index_dir)
     if not settings.corpus_dir.is_dir():

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .answer import Answer
 from .errors import AssistantError
+from .response import Answer
 from .service import Assistant
 from .text import search_forms
 

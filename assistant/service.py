@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from .answer import Answer, compose
+from .answer import compose
 from .conversation import Query, resolve
 from .embeddings import Embedder, make_embedder
 from .errors import EmptyQuestion, QuestionTooLong
 from .glossary import chinese_terms, expand
+from .response import Answer
 from .retrieval import HybridRetriever
 from .settings import Settings
 from .store import Index

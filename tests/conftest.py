@@ -11,9 +11,9 @@ import pytest
 
 from assistant.corpus import load_corpus
 from assistant.embeddings import make_embedder
+from assistant.indexing import sync
 from assistant.service import Assistant
 from assistant.settings import Settings
-from assistant.store import sync
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"

@@ -1,8 +1,7 @@
 from pathlib import Path
 
-from assistant.chunking import chunk_article, sections
+from assistant.chunking import chunk_article, chunk_sentences, sections
 from assistant.corpus import Article, read_article
-from assistant.store import chunk_sentences
 
 
 def _article(corpus: Path):

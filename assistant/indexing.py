@@ -1,0 +1,307 @@
+"""Incremental sync: bring the index in line with the corpus, writing only what changed.
+
+Chunk ids are hashes of document, section and text, so comparing the ids of
+the corpus's passages with the ids *in Chroma* tells what to do: passages
+not in Chroma are embedded and added, passages in Chroma that no article has
+any more are deleted, and an unchanged corpus writes nothing. Comparing with
+Chroma itself (not only with the manifest) also repairs an index run that
+was killed half-way. An article whose metadata changed (title, position of
+passages) gets its passages' metadata updated without re-embedding.
+
+BM25 is rebuilt from Chroma's documents whenever anything changed, into a
+new folder; the manifest, written last and atomically, switches readers to
+it. One run at a time: a file lock, waited on up to ``lock_timeout``.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import bm25s
+from filelock import FileLock, Timeout
+from langchain_chroma import Chroma
+
+from .chunking import CHUNKER_VERSION, Chunk, chunk_article, chunk_sentences, sentence_id
+from .corpus import CorpusLoad
+from .embeddings import Embedder
+from .errors import AssistantError, EmbedderMismatch, IndexBusy, IndexCorrupt
+from .store import (
+    DAMAGE,
+    FORMAT,
+    MANIFEST,
+    RECORDS,
+    client,
+    load_bm25,
+    read_manifest,
+    vectorstore,
+    write_json,
+)
+from .text import search_tokens, to_simplified
+
+log = logging.getLogger(__name__)
+
+BATCH = 128  # texts embedded per call: progress stays lively, memory flat
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class SyncReport:
+    """What one index run did."""
+
+    chunks_written: int = 0
+    chunks_deleted: int = 0
+    sentences_written: int = 0
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: list[str] = field(default_factory=list)
+    total_chunks: int = 0
+    seconds: float = 0.0
+
+
+def _metadata(chunk: Chunk) -> dict[str, Any]:
+    return {
+        "doc_id": chunk.doc_id,
+        "title": chunk.title,
+        "section": chunk.section,
+        "text": chunk.text,
+        "ordinal": chunk.ordinal,
+    }
+
+
+def _ids(store: Chroma) -> set[str]:
+    return set(store.get(include=[])["ids"])
+
+
+def _add(
+    store: Chroma,
+    items: list[tuple[str, str, dict[str, Any] | None]],
+    progress: Progress | None,
+    label: str,
+) -> None:
+    """Embed and add ``(id, text to embed, metadata)`` items in batches."""
+    for start in range(0, len(items), BATCH):
+        batch = items[start : start + BATCH]
+        metadatas = [m for _, _, m in batch] if batch[0][2] is not None else None
+        store.add_texts([t for _, t, _ in batch], metadatas=metadatas, ids=[i for i, _, _ in batch])
+        if progress:
+            progress(label, min(start + BATCH, len(items)), len(items))
+
+
+def _delete(store: Chroma, ids: list[str], batch: int) -> None:
+    for start in range(0, len(ids), batch):
+        store.delete(ids=ids[start : start + batch])
+
+
+def _build_bm25(index_dir: Path, chunks: Chroma) -> tuple[str, int]:
+    """A new BM25 folder from Chroma's passages; returns its name and size."""
+    got = chunks.get(include=["metadatas"])
+    records = sorted(
+        ({"id": i, **m} for i, m in zip(got["ids"], got["metadatas"], strict=True)),
+        key=lambda r: (r["doc_id"], r["ordinal"]),
+    )
+    retriever = bm25s.BM25()
+    # bm25s cannot index an empty corpus; an empty document keeps the format valid.
+    retriever.index(
+        [search_tokens(f"{r['section']}\n{r['text']}") for r in records] or [[""]],
+        show_progress=False,
+    )
+    name = f"bm25-{uuid.uuid4().hex[:12]}"
+    retriever.save(str(index_dir / name))
+    write_json(index_dir / name / RECORDS, records)
+    return name, len(records)
+
+
+def _bm25_readable(index_dir: Path, manifest: dict[str, Any]) -> bool:
+    try:
+        load_bm25(index_dir / manifest["bm25"])
+        return True
+    except DAMAGE:
+        return False
+
+
+def _start_fresh(index_dir: Path, chroma: Any) -> None:
+    """Drop everything. Collections go through the client, not by deleting
+    files, which Chroma may hold open in this process."""
+    for name in ("chunks", "sentences"):
+        if name in {c.name for c in chroma.list_collections()}:
+            chroma.delete_collection(name)
+    (index_dir / MANIFEST).unlink(missing_ok=True)
+
+
+def sync(
+    index_dir: Path,
+    load: CorpusLoad,
+    embedder: Embedder,
+    *,
+    chunk_size: int = 220,
+    chunk_overlap: int = 60,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+    lock_timeout: float = 600.0,
+) -> SyncReport:
+    """Bring the index at ``index_dir`` in line with the articles in ``load``.
+
+    Raises :class:`EmbedderMismatch` when the index was built with another
+    embedder (unless ``rebuild``) and :class:`IndexBusy` when another run
+    holds the lock for longer than ``lock_timeout`` seconds.
+    """
+    started = time.perf_counter()
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(index_dir / ".lock"))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            log.warning("another index run is updating %s; waiting for it", index_dir)
+            try:
+                lock.acquire(timeout=lock_timeout)
+            except Timeout as exc:
+                raise IndexBusy(index_dir) from exc
+        try:
+            report = _sync_locked(
+                index_dir, load, embedder, chunk_size, chunk_overlap, rebuild, progress
+            )
+        finally:
+            lock.release()
+    except DAMAGE as exc:  # a folder in the way, a full disk, a broken Chroma file
+        raise AssistantError(f"Cannot write the index at {index_dir}: {exc}") from exc
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _sync_locked(
+    index_dir: Path,
+    load: CorpusLoad,
+    embedder: Embedder,
+    chunk_size: int,
+    chunk_overlap: int,
+    rebuild: bool,
+    progress: Progress | None,
+) -> SyncReport:
+    try:
+        manifest = None if rebuild else read_manifest(index_dir)
+    except IndexCorrupt as exc:
+        log.warning("%s; rebuilding it", exc)
+        manifest = None
+    if manifest and manifest.get("embedder") != embedder.id:
+        raise EmbedderMismatch(index_dir, manifest.get("embedder", "?"), embedder.id)
+    if manifest and manifest.get("chunker") != CHUNKER_VERSION:
+        log.warning(
+            "index built by chunker %s; rebuilding with %s",
+            manifest.get("chunker"),
+            CHUNKER_VERSION,
+        )
+        manifest = None
+    chroma = client(index_dir)
+    if manifest is None:
+        _start_fresh(index_dir, chroma)
+    chunks_store = vectorstore(chroma, "chunks", embedder)
+    sentences_store = vectorstore(chroma, "sentences", embedder)
+    old_docs: dict[str, dict[str, Any]] = manifest["documents"] if manifest else {}
+    in_chroma, sentences_in_chroma = _ids(chunks_store), _ids(sentences_store)
+    report = SyncReport(skipped=[str(s) for s in load.skipped])
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+
+    new_docs: dict[str, dict[str, Any]] = {}
+    to_add: list[Chunk] = []
+    to_refresh: list[Chunk] = []  # kept passages whose metadata changed
+    sentence_texts: dict[str, str] = {}
+    for article in load.articles:
+        chunks = chunk_article(article, chunk_size, chunk_overlap)
+        old = old_docs.get(article.doc_id)
+        missing = [c for c in chunks if c.id not in in_chroma]
+        to_add += missing
+        moved = old is None or old["sha256"] != article.sha256
+        if old is not None and moved:
+            to_refresh += [c for c in chunks if c.id in in_chroma]
+        for chunk in chunks:
+            for s in chunk_sentences(chunk.text):
+                sentence_texts.setdefault(sentence_id(s), to_simplified(s))
+        changed = bool(missing) or moved or old["chunks"] != [c.id for c in chunks]
+        if old is None:
+            report.added.append(article.doc_id)
+        elif changed:
+            report.updated.append(article.doc_id)
+        else:
+            report.unchanged += 1
+        new_docs[article.doc_id] = {
+            "title": article.title,
+            "sha256": article.sha256,
+            "meta": article.meta,
+            "chunks": [c.id for c in chunks],
+            "sentences": sorted({sentence_id(s) for c in chunks for s in chunk_sentences(c.text)}),
+            "indexed_at": now if changed else old.get("indexed_at", now),
+        }
+    # An indexed article that cannot be read this time keeps its passages: lose nothing.
+    for skipped in load.skipped:
+        old = old_docs.get(skipped.doc_id)
+        if old is not None:
+            kept = [cid for cid in old["chunks"] if cid in in_chroma]
+            new_docs[skipped.doc_id] = {**old, "chunks": kept}
+            sentence_texts.update(dict.fromkeys(old["sentences"], ""))
+    report.removed = sorted(set(old_docs) - set(new_docs))
+
+    keep = {cid for doc in new_docs.values() for cid in doc["chunks"]}
+    stale = sorted(in_chroma - keep)
+    new_sentences = [
+        (sid, text, None)
+        for sid, text in sentence_texts.items()
+        if sid not in sentences_in_chroma and text
+    ]
+    stale_sentences = sorted(sentences_in_chroma - set(sentence_texts))
+
+    _add(
+        chunks_store,
+        [(c.id, to_simplified(c.index_text), _metadata(c)) for c in to_add],
+        progress,
+        "passages",
+    )
+    _add(sentences_store, new_sentences, progress, "sentences")
+    if to_refresh:
+        # metadata only: langchain-chroma's update_documents would re-embed
+        chroma.get_collection("chunks").update(
+            ids=[c.id for c in to_refresh], metadatas=[_metadata(c) for c in to_refresh]
+        )
+    batch = chroma.get_max_batch_size()
+    _delete(chunks_store, stale, batch)
+    _delete(sentences_store, stale_sentences, batch)
+    report.chunks_written, report.chunks_deleted = len(to_add), len(stale)
+    report.sentences_written = len(new_sentences)
+
+    dirty = (
+        manifest is None
+        or bool(to_add or stale or to_refresh)
+        or not _bm25_readable(index_dir, manifest)
+    )
+    if dirty:
+        bm25_dir, report.total_chunks = _build_bm25(index_dir, chunks_store)
+    else:
+        bm25_dir, report.total_chunks = manifest["bm25"], len(keep)
+    write_json(
+        index_dir / MANIFEST,
+        {
+            "format": FORMAT,
+            "embedder": embedder.id,
+            "dimension": embedder.dimension,
+            "chunker": CHUNKER_VERSION,
+            "chunk_size": chunk_size,
+            "chunk_overlap": chunk_overlap,
+            "bm25": bm25_dir,
+            "updated_at": now if dirty else manifest.get("updated_at", now),
+            "documents": dict(sorted(new_docs.items())),
+        },
+    )
+    for old_dir in index_dir.glob("bm25*"):  # superseded folders, and those of killed runs
+        if old_dir.name != bm25_dir:
+            shutil.rmtree(old_dir, ignore_errors=True)
+    return report

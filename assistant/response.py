@@ -1,0 +1,129 @@
+"""What the assistant says: the answer, its numbered citations, and how both read.
+
+``Answer.to_dict()`` is the JSON of ``assistant ask --json`` (and of the
+HTTP API); ``Answer.render()`` is the plain-text form the terminal shows.
+Fixed phrases come in the asker's script (``FRAMES``); quoted article text
+is converted with ``text.to_script``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.documents import Document
+
+from .text import Script, to_script
+
+FRAMES: dict[Script, dict[str, str]] = {
+    "zh-Hans": {
+        "lead": "",
+        "refusal": "抱歉，文章中没有找到这个问题的答案。以下是最接近的段落，仅供参考：",
+        "sources": "来源",
+        "further": "其他相关段落",
+    },
+    "zh-Hant": {
+        "lead": "",
+        "refusal": "抱歉，文章中沒有找到這個問題的答案。以下是最接近的段落，僅供參考：",
+        "sources": "來源",
+        "further": "其他相關段落",
+    },
+    "en": {
+        "lead": "From the articles (quoted in Chinese):\n",
+        "refusal": "I could not find the answer in the articles. The nearest passages are below.",
+        "sources": "Sources",
+        "further": "Related passages",
+    },
+}
+
+
+@dataclass
+class Citation:
+    """A numbered source: a passage, and the sentences of it the answer quotes."""
+
+    n: int
+    doc_id: str
+    title: str
+    section: str
+    text: str
+    score: float
+    cited: bool = False
+    quotes: list[str] = field(default_factory=list)
+
+    @property
+    def where(self) -> str:
+        """``title › section``: where in the corpus the passage sits."""
+        return " › ".join(part for part in (self.title, self.section) if part)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "section": self.section,
+            "text": self.text,
+            "score": round(self.score, 4),
+            "cited": self.cited,
+            "quotes": self.quotes,
+        }
+
+
+@dataclass
+class Answer:
+    """What the assistant says: ``text`` with [n] marks, and the citations."""
+
+    question: str
+    text: str
+    refused: bool
+    citations: list[Citation]
+    script: Script
+    standalone: str = ""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "refused": self.refused,
+            "citations": [c.to_dict() for c in self.citations],
+            "script": self.script,
+            "standalone_question": self.standalone or self.question,
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }
+
+    def render(self) -> str:
+        """The answer, then its sources: cited passages in full, the others in one line."""
+        frame = FRAMES[self.script]
+        lines = [self.text, "", f"{frame['sources']}:"]
+        further = [c for c in self.citations if not c.cited and not self.refused]
+        for c in self.citations:
+            if c in further:
+                continue
+            lines.append(f"[{c.n}] {to_script(c.where, self.script)}")
+            lines.append(f"    {to_script(c.text, self.script)}")
+        if further:
+            lines += ["", f"{frame['further']}:"]
+            lines += [
+                f"[{c.n}] {to_script(c.where, self.script)}: "
+                f"{_clip(to_script(c.text, self.script), 50)}"
+                for c in further
+            ]
+        return "\n".join(lines)
+
+
+def _clip(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def citation_from(n: int, doc: Document) -> Citation:
+    """Citation number ``n`` for a retrieved passage."""
+    meta = doc.metadata
+    return Citation(
+        n,
+        meta.get("doc_id", ""),
+        meta.get("title", ""),
+        meta.get("section", ""),
+        doc.page_content,
+        float(meta.get("score", 0.0)),
+    )
