@@ -32,7 +32,7 @@ from langchain_core.documents import Document
 
 from .chunking import chunk_sentences, sentence_id
 from .response import FRAMES, Answer, citation_from
-from .text import Script, search_forms, search_tokens, to_script
+from .text import Script, lower_forms, search_tokens, to_script
 
 # Words that frame a question rather than name its subject: their absence
 # from the passages says nothing about whether the answer is there.
@@ -75,11 +75,6 @@ def _contains(forms: list[str], token: str) -> bool:
     return any(token in form for form in forms)
 
 
-def _forms(text: str) -> list[str]:
-    """Lower-cased search forms, to match lower-cased tokens (gmv in GMV)."""
-    return search_forms((text or " ").lower())
-
-
 def salient_tokens(text: str) -> list[str]:
     """Words that name the question's subject (not 什么/多少/区别 …), without
     the parts jieba's search mode also yields (小店 inside 微信小店).
@@ -101,7 +96,7 @@ def uncovered(tokens: list[str], passages: list[Document], weight: Weight = leng
         f
         for d in passages
         for text in (d.page_content, d.metadata.get("section", ""))
-        for f in _forms(text)
+        for f in lower_forms(text)
     ]
     total = sum(weight(t) for t in tokens)
     return sum(weight(t) for t in tokens if not _contains(forms, t)) / total if total else 0.0
@@ -139,12 +134,12 @@ def score_sentences(
     wants_figure = bool(_QUANTITY.search(question))
     out = []
     for p, doc in enumerate(passages):
-        section_forms = _forms(doc.metadata.get("section", ""))
+        section_forms = lower_forms(doc.metadata.get("section", ""))
         prior = 1.0 / (1.0 + 0.05 * p)
         for i, sentence in enumerate(chunk_sentences(doc.page_content)):
             vec = vectors.get(sentence_id(sentence))
             dense = float(vec @ qvec) if vec is not None else 0.0
-            forms = _forms(sentence)
+            forms = lower_forms(sentence)
             lex = _lexical(tokens, forms, section_forms, weight)
             if context:
                 lex = 0.8 * lex + 0.2 * _lexical(context, forms, section_forms, weight)
@@ -229,7 +224,8 @@ def compose(
     missing = uncovered(tokens, passages, weight)
     if not candidates or best < min_relevance or missing >= max_uncovered:
         citations = [citation_from(i + 1, d) for i, d in enumerate(passages[:3])]
-        return Answer(question, FRAMES[script]["refusal"], True, citations, script)
+        text = FRAMES[script]["refusal" if citations else "refusal_empty"]
+        return Answer(question, text, True, citations, script)
 
     chosen = select(question, candidates, max_chars)
     order: list[int] = []  # passages in order of first citation, then the rest

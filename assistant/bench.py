@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .corpus import load_corpus
 from .embeddings import make_embedder
-from .evaluation import load_items
+from .evaluation import load_items, percentile
 from .indexing import sync
 from .service import Assistant
 from .settings import Settings
@@ -29,11 +29,6 @@ DEFAULT_QUESTIONS = (
     Path(__file__).resolve().parent.parent.parent / "shared/eval/dev_questions.jsonl"
 )
 FALLBACK_QUESTIONS = Path(__file__).resolve().parent.parent / "tests/data/dev_questions.jsonl"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def run(corpus: Path, questions: Path, rounds: int) -> dict:
@@ -56,7 +51,13 @@ def run(corpus: Path, questions: Path, rounds: int) -> dict:
         )
         build_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        sync(index_dir, load_corpus(corpus), embedder)
+        sync(
+            index_dir,
+            load_corpus(corpus),
+            embedder,
+            chunk_size=settings.chunk_size,
+            chunk_overlap=settings.chunk_overlap,
+        )
         noop_seconds = time.perf_counter() - started
 
         assistant = Assistant(settings.model_copy(update={"index_dir": index_dir}), embedder)

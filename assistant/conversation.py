@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from .text import han_count
 
 _OPENERS = re.compile(
-    r"^\s*(那么|那麼|那|还有|還有|另外|再问|再問|and\s+what\s+about|what\s+about|how\s+about|"
-    r"and\s+for|and|also)[\s,，、]*",
+    r"^\s*(那么|那麼|那|还有|還有|另外|再问|再問|"
+    r"(?:and\s+what\s+about|what\s+about|how\s+about|and\s+for|and|also)\b)[\s,，、]*",
     re.IGNORECASE,
 )
 _CLOSERS = re.compile(r"[\s?？!！。.,，]*$")

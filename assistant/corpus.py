@@ -23,6 +23,8 @@ import frontmatter
 from bs4 import BeautifulSoup
 from charset_normalizer import from_bytes
 
+from .text import strip_controls
+
 log = logging.getLogger(__name__)
 
 EXTENSIONS = (".md", ".markdown", ".txt", ".html", ".htm")
@@ -68,6 +70,10 @@ _HTML_BLOCKS = [
 # WeChat official-account pages keep the article in #js_content; others in <article>/<main>.
 _HTML_MAIN = ["#js_content", "article", "main", "[role=main]", "#content", ".rich_media_content"]
 _SENTENCE_END = tuple("。！？；!?;.…:：")
+# Byline lines (作者 | 松露 小八): metadata, not content to quote.
+_CREDIT = re.compile(
+    r"^(作者|編輯|编辑|責編|责编|撰文|攝影|摄影|排版|校對|校对|審核|审核)\s*[|｜:：]"
+)
 
 
 class UnreadableFile(Exception):
@@ -171,7 +177,8 @@ def html_to_text(html: str) -> tuple[str, str]:
 
 
 def _clean_lines(text: str) -> str:
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    text = strip_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = [line.rstrip() for line in text.split("\n") if not _CREDIT.match(line.strip())]
     return "\n".join(drop_placeholders(lines)).strip()
 
 
@@ -202,8 +209,9 @@ def read_article(path: Path, doc_id: str, max_bytes: int = MAX_FILE_BYTES) -> Ar
         except Exception as exc:  # a YAML error in the front matter
             raise UnreadableFile(f"bad front matter: {exc}") from exc
         meta = {
-            k: ", ".join(map(str, v)) if isinstance(v, list) else str(v)
+            str(k): ", ".join(map(str, v)) if isinstance(v, list) else str(v)
             for k, v in post.metadata.items()
+            if v is not None and v != ""
         }
         body = post.content
         title = meta.pop("title", "") or _txt_title(body, fallback)
@@ -230,8 +238,14 @@ def load_corpus(corpus_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> CorpusLoad
     for path in paths:
         doc_id = path.relative_to(corpus_dir).as_posix()
         try:
+            doc_id.encode("utf-8")
+        except UnicodeEncodeError:  # a file name in another encoding than the system's
+            doc_id = doc_id.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            skipped.append(Skipped(doc_id, "file name is not valid UTF-8; rename it"))
+            continue
+        try:
             articles.append(read_article(path, doc_id, max_bytes))
         except (UnreadableFile, OSError, UnicodeDecodeError) as exc:
-            skipped.append(Skipped(doc_id, str(exc)))
-            log.warning("%s", skipped[-1])
+            skipped.append(Skipped(doc_id, str(exc).splitlines()[0] if str(exc) else repr(exc)))
+            log.info("%s", skipped[-1])  # callers show load.skipped; no double warning
     return CorpusLoad(articles, skipped)

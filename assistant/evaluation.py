@@ -22,7 +22,7 @@ from typing import Any
 from .errors import AssistantError
 from .response import Answer
 from .service import Assistant
-from .text import search_forms
+from .text import lower_forms
 
 
 class BadEvalFile(AssistantError):
@@ -36,6 +36,10 @@ class EvalItem:
     gold: list[str]
     must: list[list[str]]
     answerable: bool
+
+
+def _strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 def load_items(path: Path) -> list[EvalItem]:
@@ -53,13 +57,12 @@ def load_items(path: Path) -> list[EvalItem]:
             turns = raw["turns"] if "turns" in raw else [raw["q"]]
             if not turns or not all(isinstance(t, str) for t in turns):
                 raise ValueError("'q' or 'turns' must hold text")
+            gold, must = raw.get("gold", []), raw.get("must", [])
+            if not _strings(gold) or not all(isinstance(g, list) and _strings(g) for g in must):
+                raise ValueError("'gold' must be a list of strings, 'must' a list of lists")
             items.append(
                 EvalItem(
-                    str(raw.get("id", number)),
-                    turns,
-                    raw.get("gold", []),
-                    raw.get("must", []),
-                    bool(raw.get("answerable", True)),
+                    str(raw.get("id", number)), turns, gold, must, bool(raw.get("answerable", True))
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
@@ -69,14 +72,10 @@ def load_items(path: Path) -> list[EvalItem]:
     return items
 
 
-def _forms(text: str) -> list[str]:
-    return [f.lower() for f in search_forms(text)]
-
-
 def contains(haystack: str, needle: str) -> bool:
     """Is ``needle`` in ``haystack`` in any of their simplified forms?"""
-    hay = _forms(haystack)
-    return any(n in h for n in _forms(needle) for h in hay)
+    hay = lower_forms(haystack)
+    return any(n in h for n in lower_forms(needle) for h in hay)
 
 
 def first_hit(answer: Answer, gold: list[str]) -> int | None:
@@ -94,7 +93,8 @@ def facts_ok(answer: Answer, must: list[list[str]]) -> bool:
     )
 
 
-def _percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank ``q`` quantile (0..1) of ``values``; 0 for none."""
     if not values:
         return 0.0
     ordered = sorted(values)
@@ -137,7 +137,7 @@ def evaluate(assistant: Assistant, items: list[EvalItem]) -> dict[str, Any]:
         "unanswerable": len(rows) - len(answerable),
         "answerable_refused": sum(1 for r in answerable if r["refused"]),
         "mean_answer_chars": statistics.fmean(answered) if answered else 0.0,
-        "latency_p50_ms": _percentile(latencies, 0.5),
-        "latency_p95_ms": _percentile(latencies, 0.95),
+        "latency_p50_ms": percentile(latencies, 0.5),
+        "latency_p95_ms": percentile(latencies, 0.95),
     }
     return {"metrics": metrics, "items": rows}

@@ -12,6 +12,7 @@ WeChat Shop grow?" carries 订单, 微信小店 and 增长. The list lives in
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import cache
 from pathlib import Path
@@ -23,7 +24,11 @@ def _entries() -> list[tuple[re.Pattern[str], list[str]]]:
     for line in Path(__file__).with_name("glossary.tsv").read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
-        english, chinese = line.split("\t")
+        parts = line.split("\t")
+        if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+            logging.getLogger(__name__).warning("glossary.tsv: ignored line %r", line)
+            continue
+        english, chinese = parts
         # Longest alternatives first, so "wechat shop" wins over "shop".
         terms = sorted(english.split("|"), key=len, reverse=True)
         pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, terms)) + r")\b", re.IGNORECASE)

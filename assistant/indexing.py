@@ -26,6 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import bm25s
+import chromadb
+from chromadb.api.client import SharedSystemClient
+from chromadb.errors import ChromaError
 from filelock import FileLock, Timeout
 from langchain_chroma import Chroma
 
@@ -129,13 +132,25 @@ def _bm25_readable(index_dir: Path, manifest: dict[str, Any]) -> bool:
         return False
 
 
-def _start_fresh(index_dir: Path, chroma: Any) -> None:
-    """Drop everything. Collections go through the client, not by deleting
-    files, which Chroma may hold open in this process."""
-    for name in ("chunks", "sentences"):
-        if name in {c.name for c in chroma.list_collections()}:
-            chroma.delete_collection(name)
+def _start_fresh(index_dir: Path) -> chromadb.ClientAPI:
+    """Drop everything and return a client on an empty store.
+
+    Collections are dropped through the client rather than by deleting files,
+    which Chroma may hold open in this process; only a store too damaged to
+    open is deleted from disk.
+    """
     (index_dir / MANIFEST).unlink(missing_ok=True)
+    try:
+        chroma = client(index_dir)
+        for name in ("chunks", "sentences"):
+            if name in {c.name for c in chroma.list_collections()}:
+                chroma.delete_collection(name)
+        return chroma
+    except ChromaError as exc:
+        log.warning("the Chroma store cannot be opened (%s); deleting it", exc)
+        SharedSystemClient.clear_system_cache()
+        shutil.rmtree(index_dir / "chroma", ignore_errors=True)
+        return client(index_dir)
 
 
 def sync(
@@ -173,7 +188,9 @@ def sync(
             )
         finally:
             lock.release()
-    except DAMAGE as exc:  # a folder in the way, a full disk, a broken Chroma file
+    except ChromaError as exc:  # a damaged Chroma file
+        raise IndexCorrupt(index_dir, f"{type(exc).__name__}: {exc}") from exc
+    except OSError as exc:  # a file where the folder should be, a full disk, permissions
         raise AssistantError(f"Cannot write the index at {index_dir}: {exc}") from exc
     report.seconds = time.perf_counter() - started
     return report
@@ -202,9 +219,10 @@ def _sync_locked(
             CHUNKER_VERSION,
         )
         manifest = None
-    chroma = client(index_dir)
     if manifest is None:
-        _start_fresh(index_dir, chroma)
+        chroma = _start_fresh(index_dir)
+    else:
+        chroma = client(index_dir)
     chunks_store = vectorstore(chroma, "chunks", embedder)
     sentences_store = vectorstore(chroma, "sentences", embedder)
     old_docs: dict[str, dict[str, Any]] = manifest["documents"] if manifest else {}

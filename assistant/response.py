@@ -19,18 +19,21 @@ FRAMES: dict[Script, dict[str, str]] = {
     "zh-Hans": {
         "lead": "",
         "refusal": "抱歉，文章中没有找到这个问题的答案。以下是最接近的段落，仅供参考：",
+        "refusal_empty": "抱歉，文章中没有找到这个问题的答案。",
         "sources": "来源",
         "further": "其他相关段落",
     },
     "zh-Hant": {
         "lead": "",
         "refusal": "抱歉，文章中沒有找到這個問題的答案。以下是最接近的段落，僅供參考：",
+        "refusal_empty": "抱歉，文章中沒有找到這個問題的答案。",
         "sources": "來源",
         "further": "其他相關段落",
     },
     "en": {
         "lead": "From the articles (quoted in Chinese):\n",
         "refusal": "I could not find the answer in the articles. The nearest passages are below.",
+        "refusal_empty": "I could not find the answer in the articles.",
         "sources": "Sources",
         "further": "Related passages",
     },

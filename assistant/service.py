@@ -24,19 +24,20 @@ from .response import Answer
 from .retrieval import HybridRetriever
 from .settings import Settings
 from .store import Index
-from .text import detect_script, to_simplified
+from .text import detect_script, plain_question, to_simplified
 
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
 
 
 def validate(question: str, limit: int) -> str:
-    """The question stripped, or :class:`EmptyQuestion` / :class:`QuestionTooLong`."""
-    stripped = (question or "").strip()
-    if not stripped:
+    """The question as searched (markup and control characters removed), or
+    :class:`EmptyQuestion` / :class:`QuestionTooLong`."""
+    if len((question or "").strip()) > limit:
+        raise QuestionTooLong(len(question.strip()), limit)
+    plain = plain_question(question or "")
+    if not plain.strip("?？!！.。,，、 "):
         raise EmptyQuestion()
-    if len(stripped) > limit:
-        raise QuestionTooLong(len(stripped), limit)
-    return stripped
+    return plain
 
 
 def _match_words(text: str, script: str) -> str:
@@ -98,8 +99,10 @@ class Assistant:
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
         """Answer ``question``; ``history`` holds the earlier questions of a chat."""
         started = time.perf_counter()
-        question = validate(question, self.settings.max_question_chars)
-        turns = (history or [])[-self.settings.max_history_turns :] if history else []
+        limit = self.settings.max_question_chars
+        question = validate(question, limit)
+        keep = self.settings.max_history_turns
+        turns = [plain_question(h[:limit]) for h in (history or [])[-keep:]] if keep else []
         timings: dict[str, float] = {}
         result: Answer = self.chain.invoke({"query": resolve(question, turns), "timings": timings})
         result.timings_ms = {**timings, "total": (time.perf_counter() - started) * 1000}

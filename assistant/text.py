@@ -16,8 +16,10 @@ the design (measured, see ../shared/DESIGN.md):
 
 from __future__ import annotations
 
+import html
 import logging
 import re
+import unicodedata
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -60,6 +62,25 @@ def _jieba() -> jieba.Tokenizer:
     return tok
 
 
+def strip_controls(text: str) -> str:
+    """Drop control and format characters (terminal escapes, U+202E) but keep
+    line breaks and tabs: article and question text is data, never commands."""
+    return "".join(
+        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf")
+    )
+
+
+def plain_question(text: str) -> str:
+    """A question as searched: markup pasted from a web page removed, entities
+    decoded, control characters dropped, whitespace collapsed.
+
+    >>> plain_question("<p>微信小店的<b>GMV</b>&nbsp;增长了多少？</p>")
+    '微信小店的GMV 增长了多少？'
+    """
+    text = html.unescape(re.sub(r"<[^>]*>", "", text))
+    return " ".join(strip_controls(text).split())
+
+
 def han_count(text: str) -> int:
     """Number of CJK ideographs in ``text``."""
     return len(_HAN.findall(text))
@@ -80,9 +101,9 @@ def is_traditional(text: str) -> bool:
 
 def detect_script(text: str) -> Script:
     """The script a question is written in: English, traditional or simplified Chinese."""
-    han = han_count(text)
-    if han == 0 or len(_LATIN.findall(text)) > 2 * han:
-        return "en" if _LATIN.search(text) or han == 0 else "zh-Hans"
+    han, latin = han_count(text), len(_LATIN.findall(text))
+    if latin > 2 * han:
+        return "en"
     return "zh-Hant" if is_traditional(text) else "zh-Hans"
 
 
@@ -112,6 +133,11 @@ def search_forms(text: str) -> list[str]:
         return [plain]
     mainland = _tw2sp(text)
     return [plain] if mainland == plain else [plain, mainland]
+
+
+def lower_forms(text: str) -> list[str]:
+    """Lower-cased search forms, for matching lower-cased tokens (gmv in GMV)."""
+    return search_forms((text or " ").lower())
 
 
 def to_script(text: str, script: Script) -> str:
