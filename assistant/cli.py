@@ -2,29 +2,73 @@
 
 The only place (with ui.py and the server) that reads the environment into
 ``Settings`` and turns domain errors into messages and exit codes:
-0 success, 1 an error the user can fix (message names the next step),
-2 bad input (empty or too long question, bad file).
+0 success, 1 an error the user can fix (the message names the next step),
+2 bad input (empty or too long question, bad setting).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from . import __version__
-from .errors import AssistantError, InvalidQuestion
+from .errors import AssistantError, EmptyQuestion, InvalidQuestion
 from .settings import Settings
 
 EXIT_ERROR, EXIT_INPUT = 1, 2
+CHAT_HELP = (
+    "Ask about the articles, e.g. 微信小店的GMV增长了多少？ — a follow-up such as "
+    "那订单数量呢？ uses the earlier questions.\n"
+    "/new starts a new topic, /help shows this, /quit or Ctrl-D leaves."
+)
+
+
+class BadSetting(AssistantError):
+    """An ``ASSISTANT_*`` variable or option has a value Settings refuses."""
+
+    def __init__(self, error: ValidationError) -> None:
+        problems = [
+            f"ASSISTANT_{'_'.join(map(str, e['loc'])).upper() or 'SETTINGS'}: {e['msg']}"
+            for e in error.errors()
+        ]
+        super().__init__("Bad setting: " + "; ".join(problems))
 
 
 def _settings(**overrides: Any) -> Settings:
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise BadSetting(exc) from None
+
+
+def _exit_code(exc: AssistantError) -> int:
+    return EXIT_INPUT if isinstance(exc, InvalidQuestion | BadSetting) else EXIT_ERROR
+
+
+def reports_errors(func: Callable[..., None]) -> Callable[..., None]:
+    """Run a command; a domain error becomes a message (JSON with ``--json``) and an
+    exit code, never a stack trace."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            func(*args, **kwargs)
+        except AssistantError as exc:
+            if kwargs.get("as_json"):
+                click.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
+            plain = isinstance(exc, EmptyQuestion)  # a prompt, not an error
+            click.echo(str(exc) if plain else f"Error: {exc}", err=True)
+            sys.exit(_exit_code(exc))
+
+    return wrapper
 
 
 def _quiet_libraries() -> None:
@@ -33,18 +77,11 @@ def _quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def _fail(exc: Exception) -> None:
-    from .errors import EmptyQuestion
-
-    click.echo(str(exc) if isinstance(exc, EmptyQuestion) else f"Error: {exc}", err=True)
-    sys.exit(EXIT_INPUT if isinstance(exc, InvalidQuestion) else EXIT_ERROR)
-
-
 index_option = click.option(
     "--index",
     "index_dir",
     type=click.Path(path_type=Path),
-    help="Index folder [env ASSISTANT_INDEX_DIR; default index/].",
+    help="Index folder [env ASSISTANT_INDEX_DIR; default index/, relative to the current folder].",
 )
 
 
@@ -64,6 +101,7 @@ def main() -> None:
     help="Article folder [env ASSISTANT_CORPUS_DIR; default corpus/].",
 )
 @index_option
+@reports_errors
 def index(rebuild: bool, corpus_dir: Path | None, index_dir: Path | None) -> None:
     """Build or update the index from the corpus (only what changed is written)."""
     from .corpus import load_corpus
@@ -72,30 +110,25 @@ def index(rebuild: bool, corpus_dir: Path | None, index_dir: Path | None) -> Non
 
     settings = _settings(corpus_dir=corpus_dir, index_dir=index_dir)
     if not settings.corpus_dir.is_dir():
-        _fail(
-            AssistantError(
-                f"No corpus folder at {settings.corpus_dir}; "
-                "create it and put .md, .txt or .html articles in it."
-            )
+        raise AssistantError(
+            f"No corpus folder at {settings.corpus_dir}; "
+            "create it and put .md, .txt or .html articles in it."
         )
-    try:
-        load = load_corpus(settings.corpus_dir)
-        embedder = make_embedder(settings.embedder)
+    load = load_corpus(settings.corpus_dir)
+    embedder = make_embedder(settings.embedder)
 
-        def progress(stage: str, done: int, total: int) -> None:
-            click.echo(f"\r  embedding {stage}: {done}/{total}", nl=done == total, err=True)
+    def progress(stage: str, done: int, total: int) -> None:
+        click.echo(f"\r  embedding {stage}: {done}/{total}", nl=done == total, err=True)
 
-        report = sync(
-            settings.index_dir,
-            load,
-            embedder,
-            chunk_size=settings.chunk_size,
-            chunk_overlap=settings.chunk_overlap,
-            rebuild=rebuild,
-            progress=progress,
-        )
-    except AssistantError as exc:
-        _fail(exc)
+    report = sync(
+        settings.index_dir,
+        load,
+        embedder,
+        chunk_size=settings.chunk_size,
+        chunk_overlap=settings.chunk_overlap,
+        rebuild=rebuild,
+        progress=progress,
+    )
     for warning in report.skipped:
         click.echo(f"warning: {warning}", err=True)
     docs = len(report.added) + len(report.updated) + report.unchanged
@@ -109,25 +142,24 @@ def index(rebuild: bool, corpus_dir: Path | None, index_dir: Path | None) -> Non
     )
 
 
-def _assistant(index_dir: Path | None) -> Any:
+def _assistant(settings: Settings) -> Any:
     from .service import Assistant
 
-    return Assistant(_settings(index_dir=index_dir))
+    return Assistant(settings)
 
 
 @main.command()
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @index_option
+@reports_errors
 def ask(question: str, as_json: bool, index_dir: Path | None) -> None:
     """Answer one QUESTION with cited passages."""
     from .service import validate
 
-    try:
-        validate(question, _settings(index_dir=index_dir).max_question_chars)
-        answer = _assistant(index_dir).ask(question)
-    except AssistantError as exc:
-        _fail(exc)
+    settings = _settings(index_dir=index_dir)
+    validate(question, settings.max_question_chars)  # before loading the index: fail fast
+    answer = _assistant(settings).ask(question)
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -136,18 +168,12 @@ def ask(question: str, as_json: bool, index_dir: Path | None) -> None:
 
 @main.command()
 @index_option
+@reports_errors
 def chat(index_dir: Path | None) -> None:
     """Ask questions in a row in the terminal; follow-ups use the earlier ones."""
-    from .errors import EmptyQuestion
-
-    try:
-        assistant = _assistant(index_dir)
-    except AssistantError as exc:
-        _fail(exc)
-    click.echo(
-        "Ask about the articles (e.g. 微信小店的GMV增长了多少？). "
-        "/new starts a new topic, /quit or Ctrl-D leaves."
-    )
+    assistant = _assistant(_settings(index_dir=index_dir))
+    interactive = sys.stdin.isatty()
+    click.echo(CHAT_HELP)
     history: list[str] = []
     while True:
         try:
@@ -155,11 +181,17 @@ def chat(index_dir: Path | None) -> None:
         except (EOFError, click.Abort):
             click.echo()
             return
-        if question.strip() in ("/quit", "/exit"):
+        if not interactive:  # piped input is not echoed: show what is being answered
+            click.echo(question)
+        command = question.strip().lower()
+        if command in ("/quit", "/exit", "/q"):
             return
-        if question.strip() == "/new":
+        if command == "/new":
             history = []
             click.echo("(new topic)")
+            continue
+        if command.startswith("/"):
+            click.echo(CHAT_HELP)
             continue
         try:
             answer = assistant.ask(question, history)
@@ -177,28 +209,25 @@ def chat(index_dir: Path | None) -> None:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print metrics and items as JSON.")
 @index_option
+@reports_errors
 def eval_command(file: Path, as_json: bool, index_dir: Path | None) -> None:
     """Score the assistant on a JSONL question set (hit@k, MRR, facts, refusals)."""
     from .evaluation import evaluate, load_items
 
-    try:
-        items = load_items(file)
-        result = evaluate(_assistant(index_dir), items)
-    except AssistantError as exc:
-        _fail(exc)
+    items = load_items(file)
+    result = evaluate(_assistant(_settings(index_dir=index_dir)), items)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
     for row in result["items"]:
         ok = (
             row["refusal_ok"]
-            and (row["facts_ok"] is not False)
+            and row["facts_ok"] is not False
             and (not row["answerable"] or row["hit_rank"])
         )
-        click.echo(
-            f"{'ok ' if ok else 'BAD'} {row['id']:<6} "
-            f"{'refused' if row['refused'] else 'answered'}  {row['question']}"
-        )
+        verdict = "refused" if row["refused"] else "answered"
+        click.echo(f"{'ok ' if ok else 'BAD'} {row['id']:<6} {verdict:<8}  {row['question']}")
     click.echo()
     for name, value in result["metrics"].items():
-        click.echo(f"{name:<22} {value:.3f}" if isinstance(value, float) else f"{name:<22} {value}")
+        shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+        click.echo(f"{name:<22} {shown}")

@@ -208,7 +208,11 @@ def _sync_locked(
     try:
         manifest = None if rebuild else read_manifest(index_dir)
     except IndexCorrupt as exc:
-        log.warning("%s; rebuilding it", exc)
+        log.warning(
+            "the index at %s is damaged or from an older version (%s); rebuilding it",
+            index_dir,
+            exc.__cause__,
+        )
         manifest = None
     if manifest and manifest.get("embedder") != embedder.id:
         raise EmbedderMismatch(index_dir, manifest.get("embedder", "?"), embedder.id)

@@ -39,6 +39,7 @@ _SENTENCE = re.compile(
 # Words that are already mainland usage but that tw2sp over-converts
 # (指標 → 指针 "pointer", 互動 → 交互, 社群 → 社区); they get plain t2s.
 _TW2SP_KEEP = re.compile("(指標|互動|社群)")
+_SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
 _PUNCT_TOKEN = re.compile(r"^[\W_]+$")
 _STOPWORDS = frozenset(
     "的 了 是 在 有 和 与 及 或 也 都 就 而 被 把 将 对 于 从 到 为 以 之 其 这 那 个 吗 呢 吧 啊 "
@@ -76,7 +77,10 @@ def plain_question(text: str) -> str:
 
     >>> plain_question("<p>微信小店的<b>GMV</b>&nbsp;增长了多少？</p>")
     '微信小店的GMV 增长了多少？'
+    >>> plain_question("<script>alert(1)</script>GMV？")
+    'GMV？'
     """
+    text = _SCRIPT_OR_STYLE.sub("", text)
     text = html.unescape(re.sub(r"<[^>]*>", "", text))
     return " ".join(strip_controls(text).split())
 

@@ -91,6 +91,21 @@ def test_follow_up_is_resolved_against_the_previous_question(assistant):
     assert "2.5倍" in answer.text
 
 
+def test_markup_in_a_question_is_ignored(assistant):
+    plain = assistant.ask("微信小店的GMV增长了多少？")
+    pasted = assistant.ask("<script>alert(1)</script><p>微信小店的<b>GMV</b>增长了多少？</p>")
+    assert pasted.text == plain.text
+    assert "<" not in pasted.question
+
+
+def test_history_limit(assistant):
+    no_memory = assistant.__class__(
+        assistant.settings.model_copy(update={"max_history_turns": 0}), assistant.embedder
+    )
+    answer = no_memory.ask("那订单数量呢？", ["微信小店的GMV增长了多少？"])
+    assert answer.standalone == "那订单数量呢？"
+
+
 def test_bad_questions_are_rejected_before_search(assistant):
     with pytest.raises(EmptyQuestion):
         assistant.ask("   \n ")

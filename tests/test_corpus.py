@@ -1,6 +1,15 @@
 from pathlib import Path
 
-from assistant.corpus import decode, drop_placeholders, html_to_text, load_corpus, read_article
+import pytest
+
+from assistant.corpus import (
+    UnreadableFile,
+    decode,
+    drop_placeholders,
+    html_to_text,
+    load_corpus,
+    read_article,
+)
 
 WECHAT_PAGE = """<!DOCTYPE html><html><head><title>ignored title</title>
 <meta property="og:title" content="小店的新玩法">
@@ -77,12 +86,16 @@ def test_oversized_file_is_skipped(tmp_path: Path):
 
 
 def test_decode_rejects_nul_bytes():
-    try:
+    with pytest.raises(UnreadableFile, match="binary"):
         decode(b"abc\x00def")
-    except Exception as exc:  # UnreadableFile
-        assert "binary" in str(exc)
-    else:
-        raise AssertionError("binary data decoded")
+
+
+def test_control_characters_bylines_and_empty_titles(tmp_path: Path):
+    path = tmp_path / "a.md"
+    path.write_text("---\ntitle:\n---\n正文\x1b[31m红\u202e字。\n作者 | 某人\n", encoding="utf-8")
+    article = read_article(path, "a.md")
+    assert article.text == "正文[31m红字。"
+    assert article.title == "a" and "title" not in article.meta
 
 
 def test_placeholders_need_repetition():

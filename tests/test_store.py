@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -129,7 +131,75 @@ def test_missing_and_corrupt_index(tmp_path, corpus_copy, embedder):
 def test_a_second_index_run_waits_for_the_lock(corpus_copy, tmp_path, embedder):
     index = tmp_path / "index"
     index.mkdir()
-    with FileLock(str(index / ".lock")):
+    lock = FileLock(str(index / ".lock"), thread_local=False)
+    with lock:
         with pytest.raises(IndexBusy, match="Another 'assistant index'"):
             _sync(corpus_copy, index, embedder, lock_timeout=0.2)
-    assert _sync(corpus_copy, index, embedder).chunks_written > 10
+    lock.acquire()
+    threading.Timer(0.5, lock.release).start()  # the other run finishes in half a second
+    waited = _sync(corpus_copy, index, embedder, lock_timeout=30)
+    assert waited.chunks_written == waited.total_chunks > 10
+
+
+def test_a_run_killed_half_way_is_repaired_by_the_next(
+    corpus_copy, tmp_path, embedder, monkeypatch
+):
+    import assistant.indexing as indexing
+
+    index = tmp_path / "index"
+    base = _sync(corpus_copy, index, embedder)
+    (corpus_copy / "mini.md").write_text(EXTRA, encoding="utf-8")
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # after the passages were added, before the manifest
+
+    monkeypatch.setattr(indexing, "_build_bm25", killed)
+    with pytest.raises(KeyboardInterrupt):
+        _sync(corpus_copy, index, embedder)
+    monkeypatch.undo()
+    assert "mini.md" not in Index(index, embedder).documents  # the old index still opens
+
+    (corpus_copy / "mini.md").unlink()  # the article is gone before the next run
+    repaired = _sync(corpus_copy, index, embedder)
+    assert repaired.chunks_deleted > 0 and repaired.total_chunks == base.total_chunks
+    opened = Index(index, embedder)
+    assert {r["doc_id"] for r, _ in opened.dense("小程序直播挂件", 50)} == {
+        "wechat-open-class-2025.md"
+    }
+
+
+def test_a_title_edit_reaches_the_passages_without_re_embedding(corpus_copy, tmp_path, embedder):
+    index = tmp_path / "index"
+    (corpus_copy / "mini.md").write_text(EXTRA, encoding="utf-8")
+    _sync(corpus_copy, index, embedder)
+    (corpus_copy / "mini.md").write_text(
+        EXTRA.replace("小程序的新变化", "新标题"), encoding="utf-8"
+    )
+    report = _sync(corpus_copy, index, embedder)
+    assert report.updated == ["mini.md"] and report.chunks_written == 0
+    hits = Index(index, embedder).lexical(search_tokens("直播挂件"), 1)
+    assert hits[0][0]["title"] == "新标题"
+    dense = Index(index, embedder).dense("小程序直播挂件", 1)
+    assert dense[0][0]["title"] == "新标题"
+
+
+def test_empty_corpus_gives_an_empty_index_that_still_answers(tmp_path, embedder):
+    from assistant.service import Assistant
+    from assistant.settings import Settings
+
+    (tmp_path / "corpus").mkdir()
+    report = _sync(tmp_path / "corpus", tmp_path / "index", embedder)
+    assert report.total_chunks == 0
+    answer = Assistant(Settings(index_dir=tmp_path / "index"), embedder).ask("GMV?")
+    assert answer.refused and answer.citations == []
+    assert answer.text == "I could not find the answer in the articles."
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped(corpus_copy, tmp_path, embedder):
+    bad = os.path.join(os.fsencode(corpus_copy), b"bad-\xff-name.txt")
+    with open(bad, "wb") as handle:
+        handle.write("一篇文章。".encode())
+    load = load_corpus(corpus_copy)
+    assert [a.doc_id for a in load.articles] == ["wechat-open-class-2025.md"]
+    assert "not valid UTF-8" in load.skipped[0].reason
+    assert sync(tmp_path / "index", load, embedder).total_chunks > 10

@@ -56,3 +56,11 @@ def test_split_sentences_keeps_numbers_and_quotes():
 def test_is_traditional_needs_more_than_one_stray_character():
     assert not is_traditional("这是一个很长的简体中文句子，只有一个繁體字在这里面出现而已啦")
     assert is_traditional("這是")
+
+
+def test_follow_up_openers_need_a_word_boundary():
+    from assistant.conversation import resolve
+
+    query = resolve("Android用户有多少？", ["视频号的月活跃用户有多少？"])
+    assert "roid" not in query.focus.replace("Android", "")
+    assert resolve("And orders?", ["How much did GMV grow?"]).focus == "orders"
