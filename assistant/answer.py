@@ -31,23 +31,18 @@ import numpy as np
 from langchain_core.documents import Document
 
 from .chunking import chunk_sentences, sentence_id
+from .matching import Weight, length_weight, lexical, salient_tokens, uncovered
 from .response import FRAMES, Answer, citation_from
-from .text import Script, lower_forms, search_tokens, to_script
+from .text import Script, lower_forms, to_script
 
-# Words that frame a question rather than name its subject: their absence
-# from the passages says nothing about whether the answer is there.
-_FRAME_WORDS = frozenset(
-    "区别 变化 意义 看重 重视 关注 作用 影响 情况 问题 方面 方式 原因 有用 "
-    "什么样 怎么样 多大 几个 同比 环比 "
-    "最多 最少 最高 最低 主要 具体 哪里 时候 介绍 说明 告诉 知道 一些 关于 本届 今年 去年 "
-    "增加 增长 上涨 下降 降低 提高 涨幅 降幅 数量 比例 占比".split()
-)
 _QUANTITY = re.compile(
     r"多少|几|多大|比例|占比|增长|涨|降|倍|率|how (much|many)|ratio|percent|grow", re.IGNORECASE
 )
 _LIST = re.compile(r"哪些|哪几|有什么|列出|列举|which|what are|list", re.IGNORECASE)
 _PERIOD = re.compile(r"\d{4}年|\d{1,2}月|同期|去年|今年|上半年|下半年|季度")
 _DIGIT = re.compile(r"\d")
+_WHY = re.compile(r"为什么|為什麼|为何|為何|原因|\bwhy\b|how come", re.IGNORECASE)
+_BECAUSE = re.compile(r"原因|因为|因為|在于|在於|由于|由於|为了|為了|所以")
 # A figure: a number that is not a date (1.92倍, 200%, 4:6, 25個; not 2024年 or 12月).
 _FIGURE = re.compile(r"\d+(?:\.\d+)?(?:\s*[%％倍:：]|[个個万萬亿億场場人元])|\d+\.\d+")
 
@@ -61,59 +56,6 @@ class _Candidate:
     dense: float
     lexical: float
     in_sentence: float  # lexical coverage by the sentence alone, headings aside
-
-
-Weight = Callable[[str], float]
-
-
-def length_weight(token: str) -> float:
-    """Fallback word weight when no index statistics are at hand: longer is rarer."""
-    return 2.0 if token.isascii() else float(min(len(token), 4))
-
-
-def _contains(forms: list[str], token: str) -> bool:
-    return any(token in form for form in forms)
-
-
-def salient_tokens(text: str) -> list[str]:
-    """Words that name the question's subject (not 什么/多少/区别 …), without
-    the parts jieba's search mode also yields (小店 inside 微信小店).
-
-    >>> salient_tokens("微信小店的GMV增长了多少？")
-    ['微信小店', 'gmv']
-    """
-    tokens = [
-        t
-        for t in dict.fromkeys(search_tokens(text))
-        if t not in _FRAME_WORDS and (len(t) > 1 or t.isascii())
-    ]
-    return [t for t in tokens if not any(t != o and t in o for o in tokens)]
-
-
-def uncovered(tokens: list[str], passages: list[Document], weight: Weight = length_weight) -> float:
-    """Weighted share of ``tokens`` that appear in no passage (text or section)."""
-    forms = [
-        f
-        for d in passages
-        for text in (d.page_content, d.metadata.get("section", ""))
-        for f in lower_forms(text)
-    ]
-    total = sum(weight(t) for t in tokens)
-    return sum(weight(t) for t in tokens if not _contains(forms, t)) / total if total else 0.0
-
-
-def _lexical(
-    tokens: list[str], forms: list[str], section_forms: list[str], weight: Weight
-) -> float:
-    """Weighted share of the tokens in the sentence (a match in its heading counts half)."""
-    total = sum(weight(t) for t in tokens)
-    if not total:
-        return 0.0
-    hits = sum(
-        weight(t) * (1.0 if _contains(forms, t) else 0.5 if _contains(section_forms, t) else 0.0)
-        for t in tokens
-    )
-    return hits / total
 
 
 def score_sentences(
@@ -140,31 +82,42 @@ def score_sentences(
             vec = vectors.get(sentence_id(sentence))
             dense = float(vec @ qvec) if vec is not None else 0.0
             forms = lower_forms(sentence)
-            lex = _lexical(tokens, forms, section_forms, weight)
+            lex = lexical(tokens, forms, section_forms, weight)
             if context:
-                lex = 0.8 * lex + 0.2 * _lexical(context, forms, section_forms, weight)
+                lex = 0.8 * lex + 0.2 * lexical(context, forms, section_forms, weight)
             score = (1 - lexical_weight) * dense + lexical_weight * lex
             if wants_figure and _FIGURE.search(sentence):
                 score += 0.12
-            own = _lexical(tokens, forms, [], weight)
+            own = lexical(tokens, forms, [], weight)
             out.append(_Candidate(p, i, sentence, score * prior, dense, lex, own))
     return sorted(out, key=lambda c: -c.score)
 
 
-def _with_period(c: _Candidate, passages: list[Document]) -> list[str]:
-    """The sentence, preceded by the one before it when only that one says when."""
-    if not _DIGIT.search(c.sentence) or _PERIOD.search(c.sentence) or c.position == 0:
-        return [c.sentence]
-    before = chunk_sentences(passages[c.passage].page_content)[c.position - 1]
-    if re.search(r"\d{4}年", before) and len(before) <= 40:
-        return [before, c.sentence]
-    return [c.sentence]
+def _in_context(c: _Candidate, passages: list[Document], question: str) -> list[str]:
+    """The sentence with the neighbours it needs to stand alone.
+
+    The sentence before it when only that one says when (a figure without a
+    year); the sentence after it when it is too short to carry an answer, or
+    when the question asks why and the next sentence gives the reason.
+    """
+    sentences = chunk_sentences(passages[c.passage].page_content)
+    out = [c.sentence]
+    if c.position > 0 and _DIGIT.search(c.sentence) and not _PERIOD.search(c.sentence):
+        before = sentences[c.position - 1]
+        if re.search(r"\d{4}年", before) and len(before) <= 40:
+            out.insert(0, before)
+    if c.position + 1 < len(sentences):
+        after = sentences[c.position + 1]
+        if len(c.sentence) < 25 or (_WHY.search(question) and _BECAUSE.search(after)):
+            out.append(after)
+    return out
 
 
 def select(question: str, candidates: list[_Candidate], max_chars: int) -> list[_Candidate]:
     """The best sentence and up to two that add to it, within the length budget.
 
-    A near-tie (90% of the best score) is kept; so is, for a "how much"
+    A near-tie (90% of the best score, and half its own word matches) is
+    kept; so is, for a "how much"
     question, a figure from another passage that matches the question's words
     about as well: two periods or two metrics, each shown with its citation.
     """
@@ -180,7 +133,7 @@ def select(question: str, candidates: list[_Candidate], max_chars: int) -> list[
             continue
         if c.sentence in {x.sentence for x in chosen}:
             continue
-        near_tie = c.score >= 0.9 * best.score
+        near_tie = c.score >= 0.9 * best.score and c.in_sentence >= 0.5 * best.in_sentence
         other_figure = (
             quantity
             and c.passage != best.passage
@@ -235,9 +188,12 @@ def compose(
     order += [p for p in range(len(passages)) if p not in order]
     number = {p: n for n, p in enumerate(order, start=1)}
     citations = [citation_from(number[p], passages[p]) for p in order]
-    lines = []
+    lines, shown = [], set()
     for c in chosen:
-        quoted = _with_period(c, passages)
+        if c.sentence in shown:  # already quoted as another sentence's context
+            continue
+        quoted = [q for q in _in_context(c, passages, question) if q not in shown]
+        shown.update(quoted)
         cite = citations[number[c.passage] - 1]
         cite.cited = True
         cite.quotes += [q for q in quoted if q not in cite.quotes]

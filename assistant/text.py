@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 import jieba
+import jieba.posseg
 import opencc
 
 Script = Literal["zh-Hans", "zh-Hant", "en"]
@@ -56,11 +57,27 @@ def _converter(config: str) -> opencc.OpenCC:
 
 
 @cache
-def _jieba() -> jieba.Tokenizer:
+def _pos() -> jieba.posseg.POSTokenizer:
+    """jieba with our domain words; through POSTokenizer so their tags are known too."""
     jieba.setLogLevel(logging.WARNING)
-    tok = jieba.Tokenizer()
-    tok.load_userdict(str(Path(__file__).with_name("lexicon.txt")))
-    return tok
+    pos = jieba.posseg.POSTokenizer(jieba.Tokenizer())
+    pos.load_userdict(str(Path(__file__).with_name("lexicon.txt")))
+    pos.makesure_userdict_loaded()  # copy the lexicon's tags into the tag table now
+    return pos
+
+
+def _jieba() -> jieba.Tokenizer:
+    return _pos().tokenizer
+
+
+def pos_flag(word: str) -> str | None:
+    """jieba's part-of-speech tag of a dictionary word (n, v, vn, a …); None if unknown."""
+    return _pos().word_tag_tab.get(word)
+
+
+def sub_words(word: str) -> list[str]:
+    """The dictionary words inside a word (男女比例 → 男女, 比例), by jieba's search mode."""
+    return [w for w in _jieba().cut_for_search(word, HMM=False) if w != word]
 
 
 def strip_controls(text: str) -> str:

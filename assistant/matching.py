@@ -1,0 +1,104 @@
+"""Word matching between a question and passages, for choosing sentences and refusing.
+
+A question's *salient* words are its jieba tokens minus stop words and the
+words that frame a question (什么, 多少, 区别 …). A word matches a text when
+it appears in one of the text's simplified forms; a compound the text does
+not contain (男女比例) matches in part through its own parts (男女 …), so a
+question worded differently from the article is not thrown out. Words are
+weighted by their BM25 IDF in the index: GMV counts for more than 微信小店.
+
+For refusing, only content words count: a verb or adverb the article does
+not use (视为, 看重) says nothing about whether the answer is there; a noun
+it does not know (快手, 月活跃用户) does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+
+from langchain_core.documents import Document
+
+from .text import lower_forms, pos_flag, search_tokens, sub_words
+
+Weight = Callable[[str], float]
+
+# Words that frame a question rather than name its subject: their absence
+# from the passages says nothing about whether the answer is there.
+_FRAME_WORDS = frozenset(
+    "意思 含义 定义 概念 解释 区别 变化 意义 看重 重视 关注 "
+    "作用 影响 情况 问题 方面 方式 原因 有用 "
+    "什么样 怎么样 多大 几个 同比 环比 "
+    "最多 最少 最高 最低 主要 具体 哪里 时候 介绍 说明 告诉 知道 一些 关于 本届 今年 去年 "
+    "增加 增长 上涨 下降 降低 提高 涨幅 降幅 数量 比例 占比".split()
+)
+# POS flags of words that do not name a subject (verbs but verbal nouns, adverbs, …).
+_NOT_CONTENT = ("v", "vd", "vg", "vi", "vq", "d", "p", "c", "u", "r", "y", "e", "o")
+
+
+def length_weight(token: str) -> float:
+    """Fallback word weight when no index statistics are at hand: longer is rarer."""
+    return 2.0 if token.isascii() else float(min(len(token), 4))
+
+
+def _contains(forms: list[str], token: str) -> bool:
+    return any(token in form for form in forms)
+
+
+def salient_tokens(text: str) -> list[str]:
+    """Words that name the question's subject (not 什么/多少/区别 …), without
+    the parts jieba's search mode also yields (小店 inside 微信小店).
+
+    >>> salient_tokens("微信小店的GMV增长了多少？")
+    ['微信小店', 'gmv']
+    """
+    tokens = [
+        t
+        for t in dict.fromkeys(search_tokens(text))
+        if t not in _FRAME_WORDS and (len(t) > 1 or t.isascii())
+    ]
+    return [t for t in tokens if not any(t != o and t in o for o in tokens)]
+
+
+@cache
+def _parts(token: str) -> tuple[str, ...]:
+    return tuple(p for p in sub_words(token) if len(p) > 1)
+
+
+def match(token: str, forms: list[str]) -> float:
+    """1 when ``token`` is in one of ``forms``; else the share of its parts that are."""
+    if _contains(forms, token):
+        return 1.0
+    parts = _parts(token)
+    if not parts:
+        return 0.0
+    return sum(1 for p in parts if p in _FRAME_WORDS or _contains(forms, p)) / len(parts)
+
+
+def is_content_word(token: str) -> bool:
+    """Does the word name something (noun, name, number, unknown word), not an action?"""
+    return pos_flag(token) not in _NOT_CONTENT
+
+
+def uncovered(tokens: list[str], passages: list[Document], weight: Weight = length_weight) -> float:
+    """Weighted share of the content words in ``tokens`` that no passage (text or
+    section) contains, even in part."""
+    forms = [
+        f
+        for d in passages
+        for text in (d.page_content, d.metadata.get("section", ""))
+        for f in lower_forms(text)
+    ]
+    content = [t for t in tokens if is_content_word(t)]
+    total = sum(weight(t) for t in content)
+    missing = sum(weight(t) for t in content if match(t, forms) < 0.5)
+    return missing / total if total else 0.0
+
+
+def lexical(tokens: list[str], forms: list[str], section_forms: list[str], weight: Weight) -> float:
+    """Weighted share of the tokens in the sentence (a match in its heading counts half)."""
+    total = sum(weight(t) for t in tokens)
+    if not total:
+        return 0.0
+    hits = sum(weight(t) * max(match(t, forms), 0.5 * match(t, section_forms)) for t in tokens)
+    return hits / total
