@@ -175,10 +175,11 @@ def compose(
     )
     best = candidates[0].score if candidates else 0.0
     missing = uncovered(tokens, passages, weight)
+    evidence = {"best_score": best, "uncovered": missing}
     if not candidates or best < min_relevance or missing >= max_uncovered:
         citations = [citation_from(i + 1, d) for i, d in enumerate(passages[:3])]
         text = FRAMES[script]["refusal" if citations else "refusal_empty"]
-        return Answer(question, text, True, citations, script)
+        return Answer(question, text, True, citations, script, evidence=evidence)
 
     chosen = select(question, candidates, max_chars)
     order: list[int] = []  # passages in order of first citation, then the rest
@@ -198,4 +199,5 @@ def compose(
         cite.cited = True
         cite.quotes += [q for q in quoted if q not in cite.quotes]
         lines.append("".join(to_script(q, script) for q in quoted) + f"[{number[c.passage]}]")
-    return Answer(question, FRAMES[script]["lead"] + "\n".join(lines), False, citations, script)
+    text = FRAMES[script]["lead"] + "\n".join(lines)
+    return Answer(question, text, False, citations, script, evidence=evidence)

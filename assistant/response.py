@@ -82,6 +82,8 @@ class Answer:
     script: Script
     standalone: str = ""
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # best sentence score and uncovered share: what the refusal was decided on
+    evidence: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -91,6 +93,7 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "script": self.script,
             "standalone_question": self.standalone or self.question,
+            "evidence": {k: round(v, 4) for k, v in self.evidence.items()},
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
 
