@@ -31,7 +31,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from .chunking import chunk_sentences, sentence_id
-from .matching import Weight, length_weight, lexical, salient_tokens, uncovered
+from .matching import Weight, coverage, length_weight, lexical, salient_tokens
 from .response import FRAMES, Answer, citation_from
 from .text import Script, lower_forms, to_script
 
@@ -157,8 +157,9 @@ def compose(
     focus: str = "",
     context: str = "",
     weight: Weight = length_weight,
-    min_relevance: float = 0.3,
-    max_uncovered: float = 0.4,
+    min_relevance: float = 0.45,
+    max_uncovered: float = 0.35,
+    confident_relevance: float = 0.6,
     max_chars: int = 200,
 ) -> Answer:
     """The cited extractive answer to ``question`` from ``passages`` (see module doc).
@@ -174,9 +175,17 @@ def compose(
         question, tokens, context_tokens, passages, qvec, sentence_vectors(sentences), weight
     )
     best = candidates[0].score if candidates else 0.0
-    missing = uncovered(tokens, passages, weight)
-    evidence = {"best_score": best, "uncovered": missing}
-    if not candidates or best < min_relevance or missing >= max_uncovered:
+    cover = coverage(tokens, passages, weight)
+    evidence = {
+        "best_score": best,
+        "uncovered": cover.share,
+        "missing_names": float(len(cover.missing_names)),
+    }
+    weak = best < min_relevance
+    off_subject = bool(cover.missing_names) or (
+        cover.share >= max_uncovered and best < confident_relevance
+    )
+    if not candidates or weak or off_subject:
         citations = [citation_from(i + 1, d) for i, d in enumerate(passages[:3])]
         text = FRAMES[script]["refusal" if citations else "refusal_empty"]
         return Answer(question, text, True, citations, script, evidence=evidence)

@@ -25,7 +25,7 @@ from .text import split_sentences, to_simplified
 
 # Bump when chunking, normalisation or tokenisation changes what is indexed:
 # an index built with another version is rebuilt by the next `assistant index`.
-CHUNKER_VERSION = "sentences-v1+text-v2"
+CHUNKER_VERSION = "sentences-v1+text-v3"
 SECTION_SEP = " › "
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")

@@ -15,6 +15,7 @@ it does not know (快手, 月活跃用户) does.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 
 from langchain_core.documents import Document
@@ -30,10 +31,11 @@ _FRAME_WORDS = frozenset(
     "作用 影响 情况 问题 方面 方式 原因 有用 "
     "什么样 怎么样 多大 几个 同比 环比 "
     "最多 最少 最高 最低 主要 具体 哪里 时候 介绍 说明 告诉 知道 一些 关于 本届 今年 去年 "
-    "增加 增长 上涨 下降 降低 提高 涨幅 降幅 数量 比例 占比".split()
+    "增加 增长 上涨 下降 降低 提高 涨幅 降幅 数量 人数 比例 占比 多少钱 一共 总共 客户 "
+    "大概 大约 目前 现在 能否".split()
 )
 # POS flags of words that do not name a subject (verbs but verbal nouns, adverbs, …).
-_NOT_CONTENT = ("v", "vd", "vg", "vi", "vq", "d", "p", "c", "u", "r", "y", "e", "o")
+_NOT_CONTENT = ("v", "vd", "vg", "vi", "vq", "d", "p", "c", "u", "r", "y", "e", "o", "m", "b")
 
 
 def length_weight(token: str) -> float:
@@ -80,9 +82,31 @@ def is_content_word(token: str) -> bool:
     return pos_flag(token) not in _NOT_CONTENT
 
 
-def uncovered(tokens: list[str], passages: list[Document], weight: Weight = length_weight) -> float:
-    """Weighted share of the content words in ``tokens`` that no passage (text or
-    section) contains, even in part."""
+def is_name(token: str) -> bool:
+    """A proper name (our lexicon tags platforms such as 快手 ``nz``) or a word no
+    dictionary knows (TikTok, DAU): asking about one the articles never mention
+    means asking about something else."""
+    flag = pos_flag(token)
+    return flag == "nz" or (flag is None and not token.replace(".", "").isdigit())
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which of the question's content words the passages lack."""
+
+    missing: list[str]
+    share: float  # weighted share of the content words that are missing
+
+    @property
+    def missing_names(self) -> list[str]:
+        return [t for t in self.missing if is_name(t)]
+
+
+def coverage(
+    tokens: list[str], passages: list[Document], weight: Weight = length_weight
+) -> Coverage:
+    """The content words of ``tokens`` that no passage (text or section) contains,
+    even in part, and their weighted share."""
     forms = [
         f
         for d in passages
@@ -90,9 +114,9 @@ def uncovered(tokens: list[str], passages: list[Document], weight: Weight = leng
         for f in lower_forms(text)
     ]
     content = [t for t in tokens if is_content_word(t)]
+    missing = [t for t in content if match(t, forms) < 0.5]
     total = sum(weight(t) for t in content)
-    missing = sum(weight(t) for t in content if match(t, forms) < 0.5)
-    return missing / total if total else 0.0
+    return Coverage(missing, sum(weight(t) for t in missing) / total if total else 0.0)
 
 
 def lexical(tokens: list[str], forms: list[str], section_forms: list[str], weight: Weight) -> float:

@@ -88,6 +88,7 @@ class Assistant:
                 weight=self.index.idf,
                 min_relevance=self.settings.min_relevance,
                 max_uncovered=self.settings.max_uncovered,
+                confident_relevance=self.settings.confident_relevance,
                 max_chars=self.settings.answer_max_chars,
             )
             result.standalone = query.text

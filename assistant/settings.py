@@ -52,6 +52,13 @@ class Settings(BaseSettings):
         description="Refuse when this (IDF-)weighted share of the question's subject words is "
         "in no retrieved passage (快手, 月活跃).",
     )
+    confident_relevance: float = Field(
+        0.6,
+        ge=0.0,
+        le=1.0,
+        description="A best sentence scoring this much is answered even when some of the "
+        "question's words are missing (not when a name such as 快手 is).",
+    )
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
     max_history_turns: int = Field(20, ge=0, description="Earlier turns considered in a chat.")
 
