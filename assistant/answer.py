@@ -5,18 +5,22 @@ answer is made only of sentences quoted from the retrieved passages; nothing
 is invented. How a sentence is chosen:
 
 * **score** = semantic similarity of sentence and question (stored sentence
-  vectors, cosine) blended with lexical coverage (the share of the
-  question's words found in the sentence or its section heading, in either
-  simplified form), times a small prior for the passage's retrieval rank;
-* the best sentence leads; other sentences close to it in score follow
-  while they fit ``max_chars`` (twice that for "which/哪些" list questions);
-  for a "how much" question a sentence from another passage that gives a
-  different figure for the same metric is kept, so that both periods show;
-* a figure without its period gets the sentence before it when that one
-  names the year (2024年,微信小店帶貨規模高速增長 …);
-* **refusal**: when the best score is under ``min_relevance`` or a salient
-  word of the question (快手, 月活跃) appears in no retrieved passage, the
-  answer says so plainly and lists the nearest passages.
+  vectors, cosine) blended with the IDF-weighted share of the question's
+  words found in the sentence (or, for half, its section heading; see
+  ``matching``), plus a bonus for a figure when the question asks "how
+  much", times a small prior for the passage's retrieval rank;
+* the best sentence leads; near-ties follow while they fit ``max_chars``
+  (twice that for "which/哪些" questions); for a "how much" question a
+  figure from another passage that matches as well is kept too, so that
+  both periods show (1.92倍 for the year, >200% for December);
+* a sentence brings its neighbours when it needs them: the one before when
+  only that one says the year, the one after when it is very short or gives
+  the reason a "why" question asks for;
+* **refusal**: when the best score is under ``min_relevance``; when a name
+  in the question (快手, TikTok) is in none of the passages; or when much of
+  its other content is missing and the best score is under
+  ``confident_relevance``. The answer then says so plainly and lists the
+  nearest passages.
 
 Quotes are shown in the asker's script (``text.to_script``).
 """
