@@ -104,31 +104,16 @@ def main() -> None:
 @reports_errors
 def index(rebuild: bool, corpus_dir: Path | None, index_dir: Path | None) -> None:
     """Build or update the index from the corpus (only what changed is written)."""
-    from .corpus import load_corpus
     from .embeddings import make_embedder
-    from .indexing import sync
+    from .indexing import index_corpus
 
     settings = _settings(corpus_dir=corpus_dir, index_dir=index_dir)
-    if not settings.corpus_dir.is_dir():
-        raise AssistantError(
-            f"No corpus folder at {settings.corpus_dir}; "
-            "create it and put .md, .txt or .html articles in it."
-        )
-    load = load_corpus(settings.corpus_dir)
-    embedder = make_embedder(settings.embedder)
 
     def progress(stage: str, done: int, total: int) -> None:
         click.echo(f"\r  embedding {stage}: {done}/{total}", nl=done == total, err=True)
 
-    report = sync(
-        settings.index_dir,
-        load,
-        embedder,
-        chunk_size=settings.chunk_size,
-        chunk_overlap=settings.chunk_overlap,
-        rebuild=rebuild,
-        progress=progress,
-    )
+    report = index_corpus(settings, rebuild=rebuild, progress=progress)
+    embedder = make_embedder(settings.embedder)
     for warning in report.skipped:
         click.echo(f"warning: {warning}", err=True)
     docs = len(report.added) + len(report.updated) + report.unchanged

@@ -33,9 +33,10 @@ from filelock import FileLock, Timeout
 from langchain_chroma import Chroma
 
 from .chunking import CHUNKER_VERSION, Chunk, chunk_article, chunk_sentences, sentence_id
-from .corpus import CorpusLoad
-from .embeddings import Embedder
+from .corpus import CorpusLoad, load_corpus
+from .embeddings import Embedder, make_embedder
 from .errors import AssistantError, EmbedderMismatch, IndexBusy, IndexCorrupt
+from .settings import Settings
 from .store import (
     DAMAGE,
     FORMAT,
@@ -151,6 +152,26 @@ def _start_fresh(index_dir: Path) -> chromadb.ClientAPI:
         SharedSystemClient.clear_system_cache()
         shutil.rmtree(index_dir / "chroma", ignore_errors=True)
         return client(index_dir)
+
+
+def index_corpus(
+    settings: Settings, *, rebuild: bool = False, progress: Progress | None = None
+) -> SyncReport:
+    """Read ``settings.corpus_dir`` and sync it into ``settings.index_dir``."""
+    if not settings.corpus_dir.is_dir():
+        raise AssistantError(
+            f"No corpus folder at {settings.corpus_dir}; "
+            "create it and put .md, .txt or .html articles in it."
+        )
+    return sync(
+        settings.index_dir,
+        load_corpus(settings.corpus_dir),
+        make_embedder(settings.embedder),
+        chunk_size=settings.chunk_size,
+        chunk_overlap=settings.chunk_overlap,
+        rebuild=rebuild,
+        progress=progress,
+    )
 
 
 def sync(

@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 import numpy as np
-from langchain_core.runnables import Runnable, RunnableLambda
+from langchain_core.runnables import RunnableLambda
 
 from .answer import compose
 from .conversation import Query, resolve
@@ -54,13 +54,17 @@ class Assistant:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(settings.embedder)
-        self.index = Index(settings.index_dir, self.embedder)
-        self.retriever = HybridRetriever(
-            index=self.index, k=settings.k, fetch_k=settings.fetch_k, rrf_k=settings.rrf_k
-        )
+        self.reload()
         self.chain = self._build_chain()
         # Load jieba's dictionary, OpenCC and the model now, not in the first answer.
         self.chain.invoke({"query": resolve("微信", []), "timings": {}})
+
+    def reload(self) -> None:
+        """Open the index again (after an index run): new passages, new BM25."""
+        index = Index(self.settings.index_dir, self.embedder)
+        s = self.settings
+        self.retriever = HybridRetriever(index=index, k=s.k, fetch_k=s.fetch_k, rrf_k=s.rrf_k)
+        self.index = index
 
     def _build_chain(self) -> Runnable:
         def retrieve(state: dict[str, Any]) -> dict[str, Any]:

@@ -61,6 +61,13 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
     max_history_turns: int = Field(20, ge=0, description="Earlier turns considered in a chat.")
+    data_dir: Path = Field(Path("data"), description="Where feedback.jsonl is kept.")
+    kb_panel: bool = Field(
+        True, description="Show the knowledge-base panel (re-index, upload); off = read-only."
+    )
+    max_upload_bytes: int = Field(2_000_000, ge=1_000, description="Largest article upload.")
+    ui_host: str = Field("127.0.0.1", description="Address the web chat listens on.")
+    ui_port: int = Field(7860, ge=1, le=65535, description="Port of the web chat.")
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

@@ -1,0 +1,76 @@
+"""Adding an article through the UI: validate an uploaded file, then save it
+into the corpus folder under a clean name.
+
+An upload is data from a stranger: only ``.md``/``.txt``/``.html`` of at
+most ``max_bytes`` are taken; the name is reduced to its last component and
+to safe characters (``../../evil.md`` becomes ``evil.md``); the content must
+read as an article (same reader as the index, so encodings such as GBK
+work) before anything is written. A rejected upload changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from .corpus import Article, UnreadableFile, read_article
+from .errors import AssistantError
+
+ALLOWED = (".md", ".txt", ".html", ".htm")
+_UNSAFE = re.compile(r"[^\w.\-]+")
+
+
+class UploadRejected(AssistantError):
+    """The uploaded file was not saved; the message says why."""
+
+
+@dataclass(frozen=True)
+class SavedUpload:
+    path: Path
+    article: Article
+    replaced: bool
+
+
+def clean_name(name: str) -> str:
+    """A safe file name: last path component, word characters, dots and dashes.
+
+    >>> clean_name("../../evil.md"), clean_name("C:\\\\x\\\\報告 2025.txt")
+    ('evil.md', '報告_2025.txt')
+    """
+    base = PureWindowsPath(PurePosixPath(name).name).name
+    base = unicodedata.normalize("NFC", base)
+    base = _UNSAFE.sub("_", base).strip("._-")
+    stem, dot, ext = base.rpartition(".")
+    if not dot or not stem:
+        raise UploadRejected(f"{name!r} has no usable file name; use e.g. article.md")
+    return f"{stem[:100]}.{ext.lower()}"
+
+
+def save_upload(source: Path, original_name: str, corpus_dir: Path, max_bytes: int) -> SavedUpload:
+    """Validate ``source`` (the uploaded temp file) and copy it into ``corpus_dir``."""
+    name = clean_name(original_name)
+    if not name.endswith(ALLOWED):
+        raise UploadRejected(f"{name}: only {', '.join(ALLOWED)} files can be added")
+    size = source.stat().st_size
+    if size > max_bytes:
+        raise UploadRejected(
+            f"{name} is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB"
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        probe = Path(tmp) / name
+        shutil.copyfile(source, probe)
+        try:
+            article = read_article(probe, name, max_bytes)
+        except UnreadableFile as exc:
+            raise UploadRejected(f"{name} cannot be read as an article: {exc}") from exc
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    target = corpus_dir / name
+    replaced = target.exists()
+    partial = target.with_name(f".{name}.part")  # hidden: the index ignores it
+    shutil.copyfile(source, partial)
+    partial.replace(target)
+    return SavedUpload(target, article, replaced)
