@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test index chat bench lint format clean
+.PHONY: run test index chat ui bench lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 index: $(VENV)/.installed
 	$(BIN)/assistant index
 
+# set-up + index (only what changed) + the web chat at http://127.0.0.1:7860
 run: index
+	$(BIN)/python ui.py
+
+chat: index
 	$(BIN)/assistant chat
 
 test: $(VENV)/.installed-dev

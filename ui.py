@@ -1,20 +1,278 @@
-"""The web chat (Gradio). Until the chat-UI issue lands this is a placeholder
-that points to the terminal chat instead of failing."""
+"""The web chat (Gradio): ask, read the cited answer, judge it, manage articles.
+
+``create_app(settings)`` builds the app; only ``__main__`` launches it
+(``python ui.py`` or ``make run``, at http://127.0.0.1:7860). The handlers
+live on :class:`ChatHandlers` so that tests call them directly. Domain
+errors become ``gr.Error`` messages; passages and questions are rendered
+escaped (``assistant.webformat``), uploads are validated and never served
+back.
+"""
 
 from __future__ import annotations
 
-import sys
+import html
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from assistant.errors import AssistantError, EmptyQuestion
+from assistant.feedback import FeedbackLog
+from assistant.indexing import index_corpus
+from assistant.service import Assistant
+from assistant.settings import Settings
+from assistant.store import read_manifest
+from assistant.uploads import save_upload
+from assistant.webformat import answer_body, answer_markup, escape
+
+EXAMPLES = [
+    "微信小店的GMV增长了多少？",
+    "How much did GMV grow?",
+    "影片號推薦演算法看重哪些指標？",
+    "视频号对新人创作者有什么扶持？",
+]
+TEXT = {
+    "zh": {
+        "title": "## 文章问答助手\n"
+        "基于文章回答问题，每句话都注明出处。可以用简体、繁体或英文提问。",
+        "placeholder": "输入问题，例如：微信小店的GMV增长了多少？",
+        "kb": "知识库",
+        "reindex": "重新索引",
+        "upload": "上传文章（.md / .txt / .html）",
+        "add": "添加并索引",
+        "headers": ["标题", "文件", "段落数", "索引时间"],
+    },
+    "en": {
+        "title": "## Article assistant\nAnswers quoted from the articles, every sentence "
+        "cited. Ask in simplified Chinese, traditional Chinese or English.",
+        "placeholder": "Ask a question, e.g. How much did GMV grow?",
+        "kb": "Knowledge base",
+        "reindex": "Re-index",
+        "upload": "Upload an article (.md / .txt / .html)",
+        "add": "Add and index",
+        "headers": ["Title", "File", "Passages", "Indexed at"],
+    },
+}
 
 
-def main() -> int:
-    print(
-        "The web chat is not built yet. Meanwhile ask in the terminal:\n"
-        "  assistant chat        (or: make run)\n"
-        '  assistant ask "微信小店的GMV增长了多少？"',
-        file=sys.stderr,
+def _text(content: Any) -> str:
+    """The plain text of a chat message's content (a string or Gradio content blocks)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return str(content.get("text") or content.get("content") or "")
+    if isinstance(content, list):
+        return "".join(_text(part) for part in content)
+    return ""
+
+
+class ChatHandlers:
+    """The app's behaviour, independent of the page: reply, feedback, knowledge base."""
+
+    def __init__(self, settings: Settings, assistant: Assistant | None = None) -> None:
+        self.settings = settings
+        self.feedback_log = FeedbackLog(settings.data_dir)
+        self._answers: OrderedDict[str, dict[str, Any]] = OrderedDict()  # markup → answer
+        self._index_lock = threading.Lock()
+        self.assistant = assistant
+        self.startup_error = ""
+        if assistant is None:
+            try:
+                self.assistant = Assistant(settings)
+            except AssistantError as exc:  # e.g. no index yet: the page still opens
+                self.startup_error = str(exc)
+
+    def reply(self, message: str, history: list[dict[str, Any]]) -> Iterator[str]:
+        """Stream the answer to ``message``: its sentences one by one, then the sources."""
+        if self.assistant is None:
+            raise gr.Error(self.startup_error)
+        earlier = [_text(m.get("content")) for m in history if m.get("role") == "user"]
+        try:
+            answer = self.assistant.ask(message, earlier)
+        except EmptyQuestion as exc:
+            yield str(exc)
+            return
+        except AssistantError as exc:
+            raise gr.Error(str(exc)) from exc
+        body = answer_body(answer).split("\n\n")
+        for end in range(1, len(body) + 1):
+            yield "\n\n".join(body[:end])
+        markup = answer_markup(answer)
+        self._remember(markup, answer.to_dict())
+        yield markup
+
+    def ask_api(self, message: str) -> str:
+        """One question in, the final answer markup out (the app's ``/reply`` endpoint)."""
+        steps = list(self.reply(message, []))
+        return steps[-1] if steps else ""
+
+    def _remember(self, markup: str, answer: dict[str, Any]) -> None:
+        self._answers[markup] = answer
+        while len(self._answers) > 500:
+            self._answers.popitem(last=False)
+
+    def feedback(self, liked: bool, index: int, history: list[dict[str, Any]]) -> str:
+        """Store 👍/👎 for the assistant message at ``index`` of ``history``."""
+        message = _text(history[index].get("content"))
+        question = next(
+            (_text(m.get("content")) for m in reversed(history[:index]) if m.get("role") == "user"),
+            "",
+        )
+        known = self._answers.get(message, {})
+        self.feedback_log.append(
+            liked=liked,
+            question=question,
+            answer=known.get("answer", message),
+            citations=known.get("citations", []),
+        )
+        return "👍" if liked else "👎"
+
+    def articles(self, lang: str = "zh") -> list[list[Any]]:
+        """Rows for the knowledge-base table: title, file, passages, indexed at."""
+        try:
+            manifest = read_manifest(self.settings.index_dir)
+        except AssistantError:
+            return []
+        docs = manifest["documents"] if manifest else {}
+        return [
+            [d["title"], doc_id, len(d["chunks"]), d.get("indexed_at", "")]
+            for doc_id, d in docs.items()
+        ]
+
+    def reindex(self, progress: Any = None) -> str:
+        """Sync the index with the corpus folder and reopen it."""
+
+        def report(stage: str, done: int, total: int) -> None:
+            if progress is not None:
+                progress(done / max(total, 1), desc=f"{stage} {done}/{total}")
+
+        with self._index_lock:
+            try:
+                result = index_corpus(self.settings, progress=report)
+                if self.assistant is None:
+                    self.assistant = Assistant(self.settings)
+                else:
+                    self.assistant.reload()
+            except AssistantError as exc:
+                raise gr.Error(str(exc)) from exc
+        skipped = "".join(f"\n- {s}" for s in result.skipped)
+        return (
+            f"{result.chunks_written} passages written, {result.chunks_deleted} deleted; "
+            f"{result.total_chunks} in the index ({result.seconds:.1f} s).{skipped}"
+        )
+
+    def add_article(
+        self, path: str | None, original_name: str | None = None, progress: Any = None
+    ) -> str:
+        """Validate an uploaded file, save it to the corpus folder and index it."""
+        if not path:
+            raise gr.Error("Choose a .md, .txt or .html file first.")
+        try:
+            saved = save_upload(
+                Path(path),
+                original_name or Path(path).name,
+                self.settings.corpus_dir,
+                self.settings.max_upload_bytes,
+            )
+        except AssistantError as exc:
+            raise gr.Error(str(exc)) from exc
+        verb = "replaced" if saved.replaced else "added"
+        return f"{saved.path.name} {verb} ({saved.article.title}). " + self.reindex(progress)
+
+
+def create_app(settings: Settings | None = None, handlers: ChatHandlers | None = None) -> gr.Blocks:
+    """Build the Gradio app (not launched)."""
+    settings = settings or Settings()
+    h = handlers or ChatHandlers(settings)
+    t = TEXT["zh"]
+    with gr.Blocks(title="文章问答助手 · Article assistant") as app:
+        with gr.Row():
+            title = gr.Markdown(t["title"])
+            lang = gr.Radio(["中文", "English"], value="中文", show_label=False, scale=0)
+        chatbot = gr.Chatbot(height=520, sanitize_html=True, feedback_options=("Like", "Dislike"))
+        textbox = gr.Textbox(placeholder=t["placeholder"], show_label=False, submit_btn=True)
+        gr.Examples(EXAMPLES, inputs=[textbox], label="例子 · Examples")
+
+        def user_turn(message: str, history: list[dict[str, Any]]) -> tuple[str, list]:
+            # the question is shown as the asker typed it: escaped, never live markup
+            return "", [*history, {"role": "user", "content": escape(message)}]
+
+        def bot_turn(history: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+            plain = [{**m, "content": html.unescape(_text(m.get("content")))} for m in history]
+            for partial in h.reply(plain[-1]["content"], plain[:-1]):
+                yield [*history, {"role": "assistant", "content": partial}]
+
+        textbox.submit(
+            user_turn, [textbox, chatbot], [textbox, chatbot], queue=False, api_visibility="private"
+        ).then(bot_turn, [chatbot], [chatbot], api_visibility="private")
+        gr.api(h.ask_api, api_name="reply")
+
+        def on_like(data: gr.LikeData, history: list[dict[str, Any]]) -> None:
+            index = data.index if isinstance(data.index, int) else data.index[0]
+            h.feedback(bool(data.liked), int(index), history)
+
+        chatbot.like(on_like, inputs=[chatbot], outputs=None, api_visibility="private")
+        outputs = [title, textbox]
+        if settings.kb_panel:
+            with gr.Accordion(t["kb"], open=False) as kb:
+                table = gr.Dataframe(value=h.articles(), headers=t["headers"], interactive=False)
+                with gr.Row():
+                    reindex = gr.Button(t["reindex"])
+                    upload = gr.File(
+                        label=t["upload"],
+                        file_types=[".md", ".txt", ".html", ".htm"],
+                        type="filepath",
+                    )
+                    add = gr.Button(t["add"], variant="primary")
+                status = gr.Markdown()
+
+            # gr.Progress() as a default is how Gradio injects a progress bar.
+            def do_reindex(progress: gr.Progress = gr.Progress()) -> tuple[Any, str]:  # noqa: B008
+                return h.articles(), h.reindex(progress)
+
+            def do_add(
+                path: str | None,
+                progress: gr.Progress = gr.Progress(),  # noqa: B008
+            ) -> tuple[Any, str, None]:
+                message = h.add_article(path, progress=progress)
+                return h.articles(), message, None  # the upload is cleared, not served back
+
+            reindex.click(do_reindex, outputs=[table, status], api_visibility="private")
+            add.click(
+                do_add, inputs=[upload], outputs=[table, status, upload], api_visibility="private"
+            )
+            outputs += [kb, reindex, upload, add, table]
+
+        def switch(choice: str) -> list[Any]:
+            t = TEXT["en" if choice == "English" else "zh"]
+            updates = [gr.update(value=t["title"]), gr.update(placeholder=t["placeholder"])]
+            if settings.kb_panel:
+                updates += [
+                    gr.update(label=t["kb"]),
+                    gr.update(value=t["reindex"]),
+                    gr.update(label=t["upload"]),
+                    gr.update(value=t["add"]),
+                    gr.update(headers=t["headers"]),
+                ]
+            return updates
+
+        lang.change(switch, inputs=[lang], outputs=outputs, api_visibility="private")
+    return app
+
+
+def main() -> None:
+    settings = Settings()
+    app = create_app(settings)
+    app.queue().launch(
+        server_name=settings.ui_host,
+        server_port=settings.ui_port,
+        max_file_size=settings.max_upload_bytes,
+        show_error=True,
     )
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 import numpy as np
-from langchain_core.runnables import RunnableLambda
+from langchain_core.runnables import Runnable, RunnableLambda
 
 from .answer import compose
 from .conversation import Query, resolve

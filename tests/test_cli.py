@@ -123,14 +123,6 @@ def test_eval_rejects_a_bad_file(tmp_path, cli_env):
     assert result.returncode == 1 and "bad.jsonl:2" in result.stderr
 
 
-def test_ui_placeholder_does_not_crash():
-    root = Path(__file__).resolve().parent.parent
-    result = subprocess.run(
-        [sys.executable, str(root / "ui.py")], capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 0 and "assistant chat" in result.stderr
-
-
 def test_bad_setting_is_named(cli_env):
     result = run("ask", "GMV?", env={**cli_env, "ASSISTANT_K": "0"})
     assert result.returncode == 2

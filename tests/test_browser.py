@@ -1,0 +1,128 @@
+"""End to end: ``python ui.py`` as a user starts it, driven in headless Debian
+chromium. Saves screenshots under test-artifacts/ for a person to look at."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.test_ui import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# As root in a container, with this machine's closed network: no sandbox, no GPU,
+# and none of chromium's background connections.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError("chromium is missing: .ci/run installs it with apt-get")
+    pytest.skip("Debian chromium not installed (apt-get install chromium)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def server(built, tmp_path_factory):
+    """``python ui.py`` on a free loopback port, over the session's index."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "ASSISTANT_INDEX_DIR": str(built.index_dir),
+        "ASSISTANT_CORPUS_DIR": str(built.corpus_dir),
+        "ASSISTANT_DATA_DIR": str(tmp_path_factory.mktemp("data")),
+        "ASSISTANT_UI_PORT": str(port),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+    }
+    log = open(tmp_path_factory.mktemp("log") / "ui.log", "w+")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "ui.py")],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                pytest.fail(f"ui.py did not start:\n{log.read()[-3000:]}")
+            time.sleep(0.5)
+    yield url
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 1100})
+        page.dialogs = []
+        page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+        page.goto(server)
+        page.wait_for_selector("textarea")
+        yield page
+        browser.close()
+
+
+def ask(page, question: str) -> None:
+    bots_before = page.locator(".message.bot, [data-testid='bot']").count()
+    box = page.locator("textarea").first
+    box.fill(question)
+    box.press("Enter")
+    page.wait_for_function(
+        "n => document.querySelectorAll(\".message.bot, [data-testid='bot']\").length > n",
+        arg=bots_before,
+        timeout=30_000,
+    )
+    page.wait_for_timeout(1500)  # let the stream finish
+
+
+def test_a_question_gets_a_cited_answer_with_sources(page):
+    ask(page, "微信小店的GMV增长了多少？")
+    bot = page.locator(".message.bot, [data-testid='bot']").last
+    page.wait_for_function("() => document.body.innerText.includes('来源')", timeout=30_000)
+    text = bot.inner_text()
+    assert "1.92倍" in text and "[1]" in text and "[2]" in text
+    assert "微信小店 › 3. 微信小店带货者GMV涨幅超过200%" in text
+    assert bot.locator("mark").count() >= 2  # cited sentences highlighted
+    bot.locator("details summary").first.click()  # the whole passage opens
+    assert "25岁以上用户是主力" in bot.locator("details").first.inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat-answer.png"), full_page=True)
+
+
+def test_a_script_question_is_shown_as_text(page):
+    ask(
+        page,
+        "<script>alert('x')</script><img src=x onerror=alert(2)>视频号对新人创作者有什么扶持？",
+    )
+    page.wait_for_function("() => document.body.innerText.includes('扶持')", timeout=30_000)
+    user = page.locator(".message.user, [data-testid='user']").last
+    assert "<script>alert('x')</script>" in user.inner_text()
+    assert page.locator(".message script, .message img[src='x']").count() == 0
+    assert page.dialogs == []
+    page.screenshot(path=str(ARTIFACTS / "chat-script-question.png"), full_page=True)

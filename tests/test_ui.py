@@ -1,0 +1,180 @@
+"""The web chat: handlers called directly, and the real app on a loopback port."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+
+import gradio as gr
+import pytest
+
+from assistant.settings import Settings
+from tests.conftest import CORPUS
+from ui import ChatHandlers, create_app
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _final(handlers: ChatHandlers, question: str, history=None) -> list[str]:
+    return list(handlers.reply(question, history or []))
+
+
+@pytest.fixture(scope="module")
+def handlers(tmp_path_factory, assistant) -> ChatHandlers:
+    data = tmp_path_factory.mktemp("uidata")
+    settings = assistant.settings.model_copy(update={"data_dir": data})
+    return ChatHandlers(settings, assistant)
+
+
+@pytest.fixture
+def writable(tmp_path, embedder) -> ChatHandlers:
+    """Handlers over a private corpus and index, for uploads and re-indexing."""
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    settings = Settings(
+        corpus_dir=tmp_path / "corpus",
+        index_dir=tmp_path / "index",
+        data_dir=tmp_path / "data",
+        max_upload_bytes=20_000,
+    )
+    h = ChatHandlers(settings)  # no index yet: the page still opens
+    assert "assistant index" in h.startup_error
+    h.reindex()
+    return h
+
+
+def test_reply_streams_then_shows_sources(handlers):
+    steps = _final(handlers, "微信小店的GMV增长了多少？")
+    assert len(steps) >= 3  # sentence by sentence, then with the sources
+    assert "1.92倍" in steps[0] and "<sup>[1]</sup>" in steps[0] and "来源" not in steps[0]
+    final = steps[-1]
+    assert "**来源**" in final and "<mark>" in final and "<details>" in final
+    assert "微信小店 › 3. 微信小店带货者GMV涨幅超过200%" in final
+
+
+def test_follow_up_uses_the_chat_history(handlers):
+    history = [
+        {"role": "user", "content": "微信小店的GMV增长了多少？"},
+        {"role": "assistant", "content": "…"},
+    ]
+    assert "2.25倍" in _final(handlers, "那订单数量呢？", history)[-1]
+
+
+def test_not_found_says_so_with_nearest_passages(handlers):
+    final = _final(handlers, "快手电商的GMV是多少？")[-1]
+    assert "没有找到" in final and "**最接近的段落**" in final and "<sup>" not in final
+
+
+def test_markup_in_questions_and_passages_is_text(handlers):
+    final = _final(handlers, "<img src=x onerror=alert(1)>视频号对新人创作者有什么扶持？")[-1]
+    assert "<img" not in final and "扶持" in final
+    # a passage's own markup is escaped too
+    from assistant.response import Answer, Citation
+    from assistant.webformat import answer_markup
+
+    evil = Citation(
+        1,
+        "x.md",
+        "<script>t</script>",
+        "[a](javascript:alert(1))",
+        "文本<img src=x onerror=alert(1)>。",
+        0.1,
+        True,
+        ["文本<img src=x onerror=alert(1)>。"],
+    )
+    markup = answer_markup(Answer("q", "文本<script>x</script>。[1]", False, [evil], "en"))
+    for live in ("<script", "<img", "](javascript", "[a]("):
+        assert live not in markup
+
+
+def test_empty_question_is_a_prompt(handlers):
+    assert _final(handlers, "   ") == ["Please type a question, e.g. 微信小店的GMV增长了多少？"]
+
+
+def test_feedback_is_appended_with_question_answer_and_citations(handlers):
+    final = _final(handlers, "女装等类目的保证金最多降多少？")[-1]
+    history = [
+        {"role": "user", "content": "女装等类目的保证金最多降多少？"},
+        {"role": "assistant", "content": [{"type": "text", "text": final}]},
+    ]
+    handlers.feedback(True, 1, history)
+    handlers.feedback(False, 1, history)
+    lines = handlers.feedback_log.path.read_text(encoding="utf-8").splitlines()[-2:]
+    up, down = (json.loads(line) for line in lines)
+    assert (up["rating"], down["rating"]) == ("up", "down")
+    assert up["question"] == "女装等类目的保证金最多降多少？"
+    assert "50%" in up["answer"] and up["citations"][0]["n"] == 1
+
+
+def test_knowledge_base_lists_articles(handlers):
+    rows = handlers.articles()
+    assert rows[0][1] == "wechat-open-class-2025.md" and rows[0][2] > 10
+
+
+def test_upload_good_gbk_oversized_and_traversal(writable, tmp_path):
+    corpus = writable.settings.corpus_dir
+    good = tmp_path / "mini.md"
+    good.write_text(
+        "---\ntitle: 小程序新功能\n---\n小程序今年新增了直播挂件功能，商家可以直接开播。\n",
+        encoding="utf-8",
+    )
+    assert "mini.md added" in writable.add_article(str(good))
+    assert "直播挂件" in _final(writable, "小程序新增了什么直播功能？")[-1]
+
+    gbk = tmp_path / "gbk.txt"
+    gbk.write_bytes("视频号团队说，新的电竞直播扶持计划覆盖五百家机构。\n".encode("gbk"))
+    assert "gbk.txt added" in writable.add_article(str(gbk))
+    assert "五百家" in (corpus / "gbk.txt").read_bytes().decode("gbk")
+    assert "gbk.txt" in [row[1] for row in writable.articles()]
+
+    big = tmp_path / "big.md"
+    big.write_text("长" * 30_000, encoding="utf-8")
+    with pytest.raises(gr.Error, match="limit"):
+        writable.add_article(str(big))
+    assert not (corpus / "big.md").exists()
+
+    evil = tmp_path / "evil.md"
+    evil.write_text("越界的文章。内容。", encoding="utf-8")
+    message = writable.add_article(str(evil), original_name="../../evil.md")
+    assert "evil.md added" in message
+    assert (corpus / "evil.md").exists() and not (corpus.parent.parent / "evil.md").exists()
+
+    for bad_name, content in (("notes.exe", b"MZ"), ("binary.md", b"\x00\x01" * 10)):
+        path = tmp_path / bad_name
+        path.write_bytes(content)
+        with pytest.raises(gr.Error):
+            writable.add_article(str(path))
+        assert not (corpus / bad_name).exists()
+
+
+def test_the_launched_app_answers_through_gradio_client(handlers):
+    from gradio_client import Client
+
+    app = create_app(handlers.settings, handlers)
+    port = free_port()
+    app.queue().launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True
+    )
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        result = client.predict("How much did GMV grow?", api_name="/reply")
+        assert "1.92" in result and "<sup>[1]</sup>" in result and "**Sources**" in result
+        assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == {
+            "/reply"
+        }  # knowledge-base actions are not part of the public API
+    finally:
+        app.close()
+
+
+def test_read_only_deployment_has_no_knowledge_base_panel(handlers):
+    settings = handlers.settings.model_copy(update={"kb_panel": False})
+    app = create_app(settings, handlers)
+    labels = {getattr(block, "label", None) for block in app.blocks.values()}
+    assert "知识库" not in labels
+    assert "知识库" in {
+        getattr(b, "label", None) for b in create_app(handlers.settings, handlers).blocks.values()
+    }
