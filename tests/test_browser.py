@@ -3,6 +3,7 @@ chromium. Saves screenshots under test-artifacts/ for a person to look at."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -38,14 +39,19 @@ if not Path(CHROMIUM).exists():
 
 
 @pytest.fixture(scope="module")
-def server(built, tmp_path_factory):
+def data_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="module")
+def server(built, data_dir, tmp_path_factory):
     """``python ui.py`` on a free loopback port, over the session's index."""
     port = free_port()
     env = {
         **os.environ,
         "ASSISTANT_INDEX_DIR": str(built.index_dir),
         "ASSISTANT_CORPUS_DIR": str(built.corpus_dir),
-        "ASSISTANT_DATA_DIR": str(tmp_path_factory.mktemp("data")),
+        "ASSISTANT_DATA_DIR": str(data_dir),
         "ASSISTANT_UI_PORT": str(port),
         "GRADIO_ANALYTICS_ENABLED": "False",
     }
@@ -126,3 +132,21 @@ def test_a_script_question_is_shown_as_text(page):
     assert page.locator(".message script, .message img[src='x']").count() == 0
     assert page.dialogs == []
     page.screenshot(path=str(ARTIFACTS / "chat-script-question.png"), full_page=True)
+
+
+def test_thumbs_up_is_stored(page, data_dir):
+    ask(page, "女装等类目的保证金最多降多少？")
+    page.wait_for_function(
+        "() => document.body.innerText.includes('最高降幅达到50%')", timeout=30_000
+    )
+    like = page.locator("button[aria-label='Like']")
+    assert like.count() >= 3  # one under every answer
+    like.last.click()
+    feedback = data_dir / "feedback.jsonl"
+    deadline = time.monotonic() + 10
+    while not feedback.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert feedback.exists(), "no feedback line written after a click on Like"
+    record = json.loads(feedback.read_text(encoding="utf-8").splitlines()[-1])
+    assert record["rating"] == "up" and record["question"] == "女装等类目的保证金最多降多少？"
+    assert "50%" in record["answer"] and record["citations"]
