@@ -25,7 +25,7 @@ from assistant.indexing import index_corpus
 from assistant.service import Assistant
 from assistant.settings import Settings
 from assistant.store import read_manifest
-from assistant.uploads import save_upload
+from assistant.uploads import UploadRejected, save_upload
 from assistant.webformat import answer_body, answer_markup, escape
 
 EXAMPLES = [
@@ -39,6 +39,7 @@ TEXT = {
         "title": "## 文章问答助手\n"
         "基于文章回答问题，每句话都注明出处。可以用简体、繁体或英文提问。",
         "placeholder": "输入问题，例如：微信小店的GMV增长了多少？",
+        "empty": "**有什么想问的？** 点下面的例子，或在下方输入问题。",
         "kb": "知识库",
         "reindex": "重新索引",
         "upload": "上传文章（.md / .txt / .html）",
@@ -49,6 +50,7 @@ TEXT = {
         "title": "## Article assistant\nAnswers quoted from the articles, every sentence "
         "cited. Ask in simplified Chinese, traditional Chinese or English.",
         "placeholder": "Ask a question, e.g. How much did GMV grow?",
+        "empty": "**What would you like to know?** Click an example or type below.",
         "kb": "Knowledge base",
         "reindex": "Re-index",
         "upload": "Upload an article (.md / .txt / .html)",
@@ -114,8 +116,10 @@ class ChatHandlers:
         while len(self._answers) > 500:
             self._answers.popitem(last=False)
 
-    def feedback(self, liked: bool, index: int, history: list[dict[str, Any]]) -> str:
-        """Store 👍/👎 for the assistant message at ``index`` of ``history``."""
+    def feedback(self, liked: bool | str | None, index: int, history: list[dict[str, Any]]) -> str:
+        """Store 👍 (True), 👎 (False) or its withdrawal ('' from Gradio) for the
+        assistant message at ``index`` of ``history``."""
+        rating = "up" if liked is True else "down" if liked is False else "cleared"
         message = _text(history[index].get("content"))
         question = next(
             (_text(m.get("content")) for m in reversed(history[:index]) if m.get("role") == "user"),
@@ -123,12 +127,12 @@ class ChatHandlers:
         )
         known = self._answers.get(message, {})
         self.feedback_log.append(
-            liked=liked,
+            rating=rating,
             question=question,
             answer=known.get("answer", message),
             citations=known.get("citations", []),
         )
-        return "👍" if liked else "👎"
+        return rating
 
     def articles(self, lang: str = "zh") -> list[list[Any]]:
         """Rows for the knowledge-base table: title, file, passages, indexed at."""
@@ -143,44 +147,42 @@ class ChatHandlers:
         ]
 
     def reindex(self, progress: Any = None) -> str:
-        """Sync the index with the corpus folder and reopen it."""
+        """Sync the index with the corpus folder and reopen it; AssistantError if it fails."""
 
         def report(stage: str, done: int, total: int) -> None:
             if progress is not None:
                 progress(done / max(total, 1), desc=f"{stage} {done}/{total}")
 
         with self._index_lock:
-            try:
-                result = index_corpus(self.settings, progress=report)
-                if self.assistant is None:
-                    self.assistant = Assistant(self.settings)
-                else:
-                    self.assistant.reload()
-            except AssistantError as exc:
-                raise gr.Error(str(exc)) from exc
-        skipped = "".join(f"\n- {s}" for s in result.skipped)
+            result = index_corpus(self.settings, progress=report)
+            if self.assistant is None:
+                self.assistant = Assistant(self.settings)
+            else:
+                self.assistant.reload()
+        skipped = "".join(f"\n- ⚠️ {s}" for s in result.skipped)
         return (
-            f"{result.chunks_written} passages written, {result.chunks_deleted} deleted; "
-            f"{result.total_chunks} in the index ({result.seconds:.1f} s).{skipped}"
+            f"索引完成 · Indexed: {result.chunks_written} 段写入 written, "
+            f"{result.chunks_deleted} 段删除 deleted, 共 {result.total_chunks} 段 passages "
+            f"({result.seconds:.1f} s).{skipped}"
         )
 
     def add_article(
         self, path: str | None, original_name: str | None = None, progress: Any = None
     ) -> str:
-        """Validate an uploaded file, save it to the corpus folder and index it."""
+        """Validate an uploaded file, save it to the corpus folder and index it.
+
+        Raises :class:`UploadRejected` (nothing written) or another AssistantError.
+        """
         if not path:
-            raise gr.Error("Choose a .md, .txt or .html file first.")
-        try:
-            saved = save_upload(
-                Path(path),
-                original_name or Path(path).name,
-                self.settings.corpus_dir,
-                self.settings.max_upload_bytes,
-            )
-        except AssistantError as exc:
-            raise gr.Error(str(exc)) from exc
-        verb = "replaced" if saved.replaced else "added"
-        return f"{saved.path.name} {verb} ({saved.article.title}). " + self.reindex(progress)
+            raise UploadRejected("请先选择文件 · Choose a .md, .txt or .html file first.")
+        saved = save_upload(
+            Path(path),
+            original_name or Path(path).name,
+            self.settings.corpus_dir,
+            self.settings.max_upload_bytes,
+        )
+        verb = "已更新 · replaced" if saved.replaced else "已添加 · added"
+        return f"✅ {saved.path.name} {verb} ({saved.article.title}).\n\n" + self.reindex(progress)
 
 
 def create_app(settings: Settings | None = None, handlers: ChatHandlers | None = None) -> gr.Blocks:
@@ -192,9 +194,15 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
         with gr.Row():
             title = gr.Markdown(t["title"])
             lang = gr.Radio(["中文", "English"], value="中文", show_label=False, scale=0)
-        chatbot = gr.Chatbot(height=520, sanitize_html=True, feedback_options=("Like", "Dislike"))
+        chatbot = gr.Chatbot(
+            height=560,
+            show_label=False,
+            sanitize_html=True,
+            feedback_options=("Like", "Dislike"),
+            examples=[{"text": q} for q in EXAMPLES],
+            placeholder=t["empty"],
+        )
         textbox = gr.Textbox(placeholder=t["placeholder"], show_label=False, submit_btn=True)
-        gr.Examples(EXAMPLES, inputs=[textbox], label="例子 · Examples")
 
         def user_turn(message: str, history: list[dict[str, Any]]) -> tuple[str, list]:
             # the question is shown as the asker typed it: escaped, never live markup
@@ -205,6 +213,13 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
             for partial in h.reply(plain[-1]["content"], plain[:-1]):
                 yield [*history, {"role": "assistant", "content": partial}]
 
+        def pick_example(data: gr.SelectData) -> str:
+            return data.value["text"]
+
+        # an example asks at once, as if typed and sent
+        chatbot.example_select(pick_example, None, [textbox], api_visibility="private").then(
+            user_turn, [textbox, chatbot], [textbox, chatbot], api_visibility="private"
+        ).then(bot_turn, [chatbot], [chatbot], api_visibility="private")
         textbox.submit(
             user_turn, [textbox, chatbot], [textbox, chatbot], queue=False, api_visibility="private"
         ).then(bot_turn, [chatbot], [chatbot], api_visibility="private")
@@ -212,7 +227,7 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
 
         def on_like(data: gr.LikeData, history: list[dict[str, Any]]) -> None:
             index = data.index if isinstance(data.index, int) else data.index[0]
-            h.feedback(bool(data.liked), int(index), history)
+            h.feedback(data.liked, int(index), history)
 
         chatbot.like(on_like, inputs=[chatbot], outputs=None, api_visibility="private")
         outputs = [title, textbox]
@@ -229,22 +244,34 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
                     add = gr.Button(t["add"], variant="primary")
                 status = gr.Markdown()
 
+            # Failures are reported in the status line (and a toast), not raised:
+            # a raised error would mark the table and upload box as failed.
             # gr.Progress() as a default is how Gradio injects a progress bar.
             def do_reindex(progress: gr.Progress = gr.Progress()) -> tuple[Any, str]:  # noqa: B008
-                return h.articles(), h.reindex(progress)
+                try:
+                    message = h.reindex(progress)
+                except AssistantError as exc:
+                    gr.Warning(str(exc))
+                    message = f"⚠️ {exc}"
+                return h.articles(), message
 
             def do_add(
                 path: str | None,
                 progress: gr.Progress = gr.Progress(),  # noqa: B008
             ) -> tuple[Any, str, None]:
-                message = h.add_article(path, progress=progress)
-                return h.articles(), message, None  # the upload is cleared, not served back
+                try:
+                    message = h.add_article(path, progress=progress)
+                except AssistantError as exc:
+                    gr.Warning(str(exc))
+                    message = f"⚠️ 未添加 · Not added: {exc}"
+                return h.articles(), message, None  # the upload is cleared, never served back
 
             reindex.click(do_reindex, outputs=[table, status], api_visibility="private")
             add.click(
                 do_add, inputs=[upload], outputs=[table, status, upload], api_visibility="private"
             )
             outputs += [kb, reindex, upload, add, table]
+            app.load(h.articles, outputs=[table], api_visibility="private")  # fresh per visit
 
         def switch(choice: str) -> list[Any]:
             t = TEXT["en" if choice == "English" else "zh"]

@@ -78,6 +78,7 @@ def score_sentences(
     """
     lexical_weight = 0.5 if tokens else 0.0
     wants_figure = bool(_QUANTITY.search(question))
+    wants_list = bool(_LIST.search(question))
     out = []
     for p, doc in enumerate(passages):
         section_forms = lower_forms(doc.metadata.get("section", ""))
@@ -86,7 +87,8 @@ def score_sentences(
             vec = vectors.get(sentence_id(sentence))
             dense = float(vec @ qvec) if vec is not None else 0.0
             forms = lower_forms(sentence)
-            lex = lexical(tokens, forms, section_forms, weight)
+            # the items of a list (一是…二是…) answer a "which" question under their heading
+            lex = lexical(tokens, forms, section_forms, weight, 1.0 if wants_list else 0.5)
             if context:
                 lex = 0.8 * lex + 0.2 * lexical(context, forms, section_forms, weight)
             score = (1 - lexical_weight) * dense + lexical_weight * lex

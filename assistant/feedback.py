@@ -8,6 +8,7 @@ reviewer can later see what was judged.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 FILE_NAME = "feedback.jsonl"
+RATINGS = ("up", "down", "cleared")
 
 
 class FeedbackLog:
@@ -28,15 +30,23 @@ class FeedbackLog:
     def append(
         self,
         *,
-        liked: bool,
+        rating: str,
         question: str,
         answer: str,
         citations: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """Store one judgement and return the record written."""
+        """Store one judgement and return the record written.
+
+        ``rating`` is ``up``, ``down`` or ``cleared`` (a 👍/👎 taken back). The
+        log keeps every click; an answer's current rating is the last record
+        with its ``answer_id``.
+        """
+        if rating not in RATINGS:
+            raise ValueError(f"rating must be one of {RATINGS}")
         record = {
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "rating": "up" if liked else "down",
+            "answer_id": hashlib.sha256(f"{question}\n{answer}".encode()).hexdigest()[:16],
+            "rating": rating,
             "question": question,
             "answer": answer,
             "citations": citations or [],

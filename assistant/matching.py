@@ -119,10 +119,19 @@ def coverage(
     return Coverage(missing, sum(weight(t) for t in missing) / total if total else 0.0)
 
 
-def lexical(tokens: list[str], forms: list[str], section_forms: list[str], weight: Weight) -> float:
-    """Weighted share of the tokens in the sentence (a match in its heading counts half)."""
+def lexical(
+    tokens: list[str],
+    forms: list[str],
+    section_forms: list[str],
+    weight: Weight,
+    section_share: float = 0.5,
+) -> float:
+    """Weighted share of the tokens in the sentence; a match in its heading
+    counts ``section_share`` (half, or all for the items of a list)."""
     total = sum(weight(t) for t in tokens)
     if not total:
         return 0.0
-    hits = sum(weight(t) * max(match(t, forms), 0.5 * match(t, section_forms)) for t in tokens)
+    hits = sum(
+        weight(t) * max(match(t, forms), section_share * match(t, section_forms)) for t in tokens
+    )
     return hits / total

@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     kb_panel: bool = Field(
         True, description="Show the knowledge-base panel (re-index, upload); off = read-only."
     )
-    max_upload_bytes: int = Field(2_000_000, ge=1_000, description="Largest article upload.")
+    max_upload_bytes: int = Field(2 * 1024 * 1024, ge=1_000, description="Largest upload (2 MiB).")
     ui_host: str = Field("127.0.0.1", description="Address the web chat listens on.")
     ui_port: int = Field(7860, ge=1, le=65535, description="Port of the web chat.")
 

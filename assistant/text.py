@@ -41,6 +41,8 @@ _SENTENCE = re.compile(
 # (指標 → 指针 "pointer", 互動 → 交互, 社群 → 社区); they get plain t2s.
 _TW2SP_KEEP = re.compile("(指標|互動|社群)")
 _SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
+_MD_LINK = re.compile(r"\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)")
+_URL = re.compile(r"\b(?:https?|javascript|data|file):\S*", re.IGNORECASE)
 _PUNCT_TOKEN = re.compile(r"^[\W_]+$")
 _STOPWORDS = frozenset(
     "的 了 是 在 有 和 与 及 或 也 都 就 而 被 把 将 对 于 从 到 为 以 之 其 这 那 个 吗 呢 吧 啊 "
@@ -96,9 +98,13 @@ def plain_question(text: str) -> str:
     '微信小店的GMV 增长了多少？'
     >>> plain_question("<script>alert(1)</script>GMV？")
     'GMV？'
+    >>> plain_question("[点这里](javascript:alert(1)) 订单数量 https://x.cn/a?b=1 增长了多少？")
+    '点这里 订单数量 增长了多少？'
     """
     text = _SCRIPT_OR_STYLE.sub("", text)
     text = html.unescape(re.sub(r"<[^>]*>", "", text))
+    text = _MD_LINK.sub(r"\1", text)  # [text](url) → text
+    text = _URL.sub(" ", text)
     return " ".join(strip_controls(text).split())
 
 

@@ -107,12 +107,23 @@ def ask(page, question: str) -> None:
     page.wait_for_timeout(1500)  # let the stream finish
 
 
+def test_the_empty_chat_offers_examples_that_ask_at_once(page):
+    assert "有什么想问的" in page.locator("body").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat-empty.png"), full_page=True)
+    page.get_by_text("How much did GMV grow?").first.click()
+    page.wait_for_function("() => document.body.innerText.includes('Sources')", timeout=30_000)
+    assert (
+        "From the articles" in page.locator(".message.bot, [data-testid='bot']").last.inner_text()
+    )
+
+
 def test_a_question_gets_a_cited_answer_with_sources(page):
     ask(page, "微信小店的GMV增长了多少？")
     bot = page.locator(".message.bot, [data-testid='bot']").last
     page.wait_for_function("() => document.body.innerText.includes('来源')", timeout=30_000)
     text = bot.inner_text()
-    assert "1.92倍" in text and "[1]" in text and "[2]" in text
+    assert "来源" in text and "1.92倍" in text and "[1]" in text and "[2]" in text
     assert "微信小店 › 3. 微信小店带货者GMV涨幅超过200%" in text
     assert bot.locator("mark").count() >= 2  # cited sentences highlighted
     bot.locator("details summary").first.click()  # the whole passage opens

@@ -6,10 +6,10 @@ import json
 import shutil
 import socket
 
-import gradio as gr
 import pytest
 
 from assistant.settings import Settings
+from assistant.uploads import UploadRejected
 from tests.conftest import CORPUS
 from ui import ChatHandlers, create_app
 
@@ -103,9 +103,11 @@ def test_feedback_is_appended_with_question_answer_and_citations(handlers):
     ]
     handlers.feedback(True, 1, history)
     handlers.feedback(False, 1, history)
-    lines = handlers.feedback_log.path.read_text(encoding="utf-8").splitlines()[-2:]
-    up, down = (json.loads(line) for line in lines)
-    assert (up["rating"], down["rating"]) == ("up", "down")
+    handlers.feedback("", 1, history)  # Gradio's value when a 👍/👎 is taken back
+    lines = handlers.feedback_log.path.read_text(encoding="utf-8").splitlines()[-3:]
+    up, down, cleared = (json.loads(line) for line in lines)
+    assert (up["rating"], down["rating"], cleared["rating"]) == ("up", "down", "cleared")
+    assert up["answer_id"] == down["answer_id"] == cleared["answer_id"]
     assert up["question"] == "女装等类目的保证金最多降多少？"
     assert "50%" in up["answer"] and up["citations"][0]["n"] == 1
 
@@ -122,31 +124,31 @@ def test_upload_good_gbk_oversized_and_traversal(writable, tmp_path):
         "---\ntitle: 小程序新功能\n---\n小程序今年新增了直播挂件功能，商家可以直接开播。\n",
         encoding="utf-8",
     )
-    assert "mini.md added" in writable.add_article(str(good))
+    assert "mini.md 已添加" in writable.add_article(str(good))
     assert "直播挂件" in _final(writable, "小程序新增了什么直播功能？")[-1]
 
     gbk = tmp_path / "gbk.txt"
     gbk.write_bytes("视频号团队说，新的电竞直播扶持计划覆盖五百家机构。\n".encode("gbk"))
-    assert "gbk.txt added" in writable.add_article(str(gbk))
+    assert "gbk.txt 已添加" in writable.add_article(str(gbk))
     assert "五百家" in (corpus / "gbk.txt").read_bytes().decode("gbk")
     assert "gbk.txt" in [row[1] for row in writable.articles()]
 
     big = tmp_path / "big.md"
     big.write_text("长" * 30_000, encoding="utf-8")
-    with pytest.raises(gr.Error, match="limit"):
+    with pytest.raises(UploadRejected, match="limit"):
         writable.add_article(str(big))
     assert not (corpus / "big.md").exists()
 
     evil = tmp_path / "evil.md"
     evil.write_text("越界的文章。内容。", encoding="utf-8")
     message = writable.add_article(str(evil), original_name="../../evil.md")
-    assert "evil.md added" in message
+    assert "evil.md 已添加" in message
     assert (corpus / "evil.md").exists() and not (corpus.parent.parent / "evil.md").exists()
 
     for bad_name, content in (("notes.exe", b"MZ"), ("binary.md", b"\x00\x01" * 10)):
         path = tmp_path / bad_name
         path.write_bytes(content)
-        with pytest.raises(gr.Error):
+        with pytest.raises(UploadRejected):
             writable.add_article(str(path))
         assert not (corpus / bad_name).exists()
 
