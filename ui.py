@@ -190,7 +190,8 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
     settings = settings or Settings()
     h = handlers or ChatHandlers(settings)
     t = TEXT["zh"]
-    with gr.Blocks(title="文章问答助手 · Article assistant") as app:
+    # analytics off: no calls home from a help desk behind a closed network
+    with gr.Blocks(title="文章问答助手 · Article assistant", analytics_enabled=False) as app:
         with gr.Row():
             title = gr.Markdown(t["title"])
             lang = gr.Radio(["中文", "English"], value="中文", show_label=False, scale=0)

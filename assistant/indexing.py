@@ -18,14 +18,12 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import bm25s
 import chromadb
 from chromadb.api.client import SharedSystemClient
 from chromadb.errors import ChromaError
@@ -38,17 +36,16 @@ from .embeddings import Embedder, make_embedder
 from .errors import AssistantError, EmbedderMismatch, IndexBusy, IndexCorrupt
 from .settings import Settings
 from .store import (
-    DAMAGE,
     FORMAT,
     MANIFEST,
-    RECORDS,
+    bm25_readable,
+    build_bm25,
     client,
-    load_bm25,
     read_manifest,
     vectorstore,
     write_json,
 )
-from .text import search_tokens, to_simplified
+from .text import to_simplified
 
 log = logging.getLogger(__name__)
 
@@ -104,33 +101,6 @@ def _add(
 def _delete(store: Chroma, ids: list[str], batch: int) -> None:
     for start in range(0, len(ids), batch):
         store.delete(ids=ids[start : start + batch])
-
-
-def _build_bm25(index_dir: Path, chunks: Chroma) -> tuple[str, int]:
-    """A new BM25 folder from Chroma's passages; returns its name and size."""
-    got = chunks.get(include=["metadatas"])
-    records = sorted(
-        ({"id": i, **m} for i, m in zip(got["ids"], got["metadatas"], strict=True)),
-        key=lambda r: (r["doc_id"], r["ordinal"]),
-    )
-    retriever = bm25s.BM25()
-    # bm25s cannot index an empty corpus; an empty document keeps the format valid.
-    retriever.index(
-        [search_tokens(f"{r['section']}\n{r['text']}") for r in records] or [[""]],
-        show_progress=False,
-    )
-    name = f"bm25-{uuid.uuid4().hex[:12]}"
-    retriever.save(str(index_dir / name))
-    write_json(index_dir / name / RECORDS, records)
-    return name, len(records)
-
-
-def _bm25_readable(index_dir: Path, manifest: dict[str, Any]) -> bool:
-    try:
-        load_bm25(index_dir / manifest["bm25"])
-        return True
-    except DAMAGE:
-        return False
 
 
 def _start_fresh(index_dir: Path) -> chromadb.ClientAPI:
@@ -324,10 +294,10 @@ def _sync_locked(
     dirty = (
         manifest is None
         or bool(to_add or stale or to_refresh)
-        or not _bm25_readable(index_dir, manifest)
+        or not bm25_readable(index_dir, manifest)
     )
     if dirty:
-        bm25_dir, report.total_chunks = _build_bm25(index_dir, chunks_store)
+        bm25_dir, report.total_chunks = build_bm25(index_dir, chunks_store)
     else:
         bm25_dir, report.total_chunks = manifest["bm25"], len(keep)
     write_json(

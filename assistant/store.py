@@ -24,6 +24,7 @@ import json
 import logging
 import math
 import os
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from langchain_chroma import Chroma
 from .chunking import sentence_id
 from .embeddings import Embedder
 from .errors import AssistantError, EmbedderMismatch, IndexCorrupt, IndexNotBuilt
+from .text import search_tokens
 
 # bm25s sets its own logger to DEBUG on import, which prints build chatter.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -160,3 +162,30 @@ class Index:
             i: np.asarray(v, dtype=np.float32)
             for i, v in zip(got["ids"], got["embeddings"], strict=True)
         }
+
+
+def build_bm25(index_dir: Path, chunks: Chroma) -> tuple[str, int]:
+    """A new BM25 folder from Chroma's passages; returns its name and size."""
+    got = chunks.get(include=["metadatas"])
+    records = sorted(
+        ({"id": i, **m} for i, m in zip(got["ids"], got["metadatas"], strict=True)),
+        key=lambda r: (r["doc_id"], r["ordinal"]),
+    )
+    retriever = bm25s.BM25()
+    # bm25s cannot index an empty corpus; an empty document keeps the format valid.
+    retriever.index(
+        [search_tokens(f"{r['section']}\n{r['text']}") for r in records] or [[""]],
+        show_progress=False,
+    )
+    name = f"bm25-{uuid.uuid4().hex[:12]}"
+    retriever.save(str(index_dir / name))
+    write_json(index_dir / name / RECORDS, records)
+    return name, len(records)
+
+
+def bm25_readable(index_dir: Path, manifest: dict[str, Any]) -> bool:
+    try:
+        load_bm25(index_dir / manifest["bm25"])
+        return True
+    except DAMAGE:
+        return False

@@ -153,7 +153,7 @@ def test_a_run_killed_half_way_is_repaired_by_the_next(
     def killed(*args, **kwargs):
         raise KeyboardInterrupt  # after the passages were added, before the manifest
 
-    monkeypatch.setattr(indexing, "_build_bm25", killed)
+    monkeypatch.setattr(indexing, "build_bm25", killed)
     with pytest.raises(KeyboardInterrupt):
         _sync(corpus_copy, index, embedder)
     monkeypatch.undo()
