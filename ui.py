@@ -134,7 +134,7 @@ class ChatHandlers:
         )
         return rating
 
-    def articles(self, lang: str = "zh") -> list[list[Any]]:
+    def articles(self) -> list[list[Any]]:
         """Rows for the knowledge-base table: title, file, passages, indexed at."""
         try:
             manifest = read_manifest(self.settings.index_dir)
