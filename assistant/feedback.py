@@ -61,15 +61,3 @@ class FeedbackLog:
             finally:
                 os.close(fd)
         return record
-
-    def read(self) -> list[dict[str, Any]]:
-        """Every complete record (a torn last line, if any, is skipped)."""
-        if not self.path.exists():
-            return []
-        records = []
-        for line in self.path.read_text(encoding="utf-8").splitlines():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-        return records
