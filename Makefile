@@ -24,9 +24,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 index: $(VENV)/.installed
 	$(BIN)/assistant index
 
-# set-up + index (only what changed) + the web chat at http://127.0.0.1:7860
+# set-up + index (only what changed) + the server: web chat at http://127.0.0.1:7860,
+# JSON API under /api
 run: index
-	$(BIN)/python ui.py
+	$(BIN)/assistant serve
 
 chat: index
 	$(BIN)/assistant chat

@@ -216,3 +216,17 @@ def eval_command(file: Path, as_json: bool, index_dir: Path | None) -> None:
     for name, value in result["metrics"].items():
         shown = f"{value:.3f}" if isinstance(value, float) else str(value)
         click.echo(f"{name:<22} {shown}")
+
+
+@main.command()
+@click.option("--host", help="Address to listen on [env ASSISTANT_UI_HOST; default 127.0.0.1].")
+@click.option("--port", type=int, help="Port [env ASSISTANT_UI_PORT; default 7860].")
+@index_option
+@reports_errors
+def serve(host: str | None, port: int | None, index_dir: Path | None) -> None:
+    """Serve the web chat at / and the JSON API at /api (ask, health)."""
+    from .server import serve as run_server
+
+    settings = _settings(ui_host=host, ui_port=port, index_dir=index_dir)
+    click.echo(f"Serving http://{settings.ui_host}:{settings.ui_port}/ (chat) and /api/ask")
+    run_server(settings)
