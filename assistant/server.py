@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from . import __version__
+from .access import install
 from .errors import AssistantError, InvalidQuestion
 from .settings import Settings
 from .webui import ChatHandlers, create_app
@@ -51,6 +52,7 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
     """The FastAPI app: JSON API plus the Gradio chat mounted at ``/``."""
     h = handlers or ChatHandlers(settings)
     api = FastAPI(title="Article assistant", version=__version__)
+    install(api, settings)
 
     @api.exception_handler(RequestValidationError)
     async def bad_body(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -66,6 +68,8 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
     def ask(body: AskRequest) -> Any:
         if h.assistant is None:
             return _error(503, h.startup_error)
+        if len(body.history) > settings.max_history_messages:
+            return _error(422, f"History over {settings.max_history_messages} messages.")
         earlier = [
             m if isinstance(m, str) else m.content
             for m in body.history

@@ -8,9 +8,10 @@ documented in the README's configuration table.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -68,6 +69,36 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(2 * 1024 * 1024, ge=1_000, description="Largest upload (2 MiB).")
     ui_host: str = Field("127.0.0.1", description="Address the web chat listens on.")
     ui_port: int = Field(7860, ge=1, le=65535, description="Port of the web chat.")
+    # HTTP API and embedding (secrets: never logged, never shown)
+    api_tokens: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, description="Bearer tokens for /api and /v1 (comma-separated)."
+    )
+    api_tokens_file: Path | None = Field(None, description="More tokens, one per line.")
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins allowed to frame the chat and call the API (comma-separated).",
+    )
+    rate_limit_per_minute: int = Field(60, ge=0, description="Requests per client; 0 = off.")
+    max_body_bytes: int = Field(64_000, ge=1_000, description="Largest API request body.")
+    max_history_messages: int = Field(50, ge=0, description="Longest history an API call sends.")
+
+    @field_validator("api_tokens", "allowed_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    def tokens(self) -> set[str]:
+        """Every accepted API token (settings and tokens file); empty = no auth."""
+        found = {t.get_secret_value() for t in self.api_tokens}
+        if self.api_tokens_file is not None:
+            try:
+                lines = self.api_tokens_file.read_text(encoding="utf-8").splitlines()
+            except OSError as exc:
+                raise ValueError(f"cannot read the tokens file: {exc}") from exc
+            found |= {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+        return found
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

@@ -8,6 +8,7 @@ import time
 import httpx
 import pytest
 import uvicorn
+from pydantic import SecretStr
 
 from assistant.server import create_server
 from assistant.settings import Settings
@@ -102,3 +103,77 @@ def test_without_an_index_the_api_says_how_to_build_it(tmp_path):
         ask = httpx.post(f"{url}/api/ask", json={"question": "GMV?"})
         assert health.status_code == ask.status_code == 503
         assert "assistant index" in health.json()["error"]
+
+
+WIKI = "http://wiki.example:8090"
+TOKEN = "s3cret-token-value"
+
+
+@pytest.fixture(scope="module")
+def guarded(assistant, tmp_path_factory):
+    """A server with tokens, an allowed wiki origin and a small rate limit."""
+    tokens_file = tmp_path_factory.mktemp("t") / "tokens"
+    tokens_file.write_text("# team bots\nfile-token\n", encoding="utf-8")
+    settings = assistant.settings.model_copy(
+        update={
+            "data_dir": tmp_path_factory.mktemp("d"),
+            "api_tokens": [SecretStr(TOKEN)],
+            "api_tokens_file": tokens_file,
+            "allowed_origins": [WIKI],
+            "rate_limit_per_minute": 6,
+            "max_body_bytes": 2_000,
+            "max_history_messages": 3,
+        }
+    )
+    yield from running(create_server(settings, ChatHandlers(settings, assistant)))
+
+
+def _ask(url, token=None, **body):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.post(
+        f"{url}/api/ask", json=body or {"question": "GMV增长了多少？"}, headers=headers
+    )
+
+
+def test_tokens_are_required_when_configured(guarded, caplog):
+    assert _ask(guarded).status_code == 401
+    wrong = _ask(guarded, "nope")
+    assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
+    assert "API token" in wrong.json()["error"] and TOKEN not in wrong.text
+    assert _ask(guarded, TOKEN).status_code == 200
+    assert _ask(guarded, "file-token").status_code == 200
+    assert httpx.get(f"{guarded}/api/health").status_code == 401
+    assert TOKEN not in caplog.text
+
+
+def test_limits_on_body_and_history(guarded):
+    assert _ask(guarded, TOKEN, question="长" * 1500).status_code == 413
+    history = ["a", "b", "c", "d"]
+    r = _ask(guarded, TOKEN, question="那订单数量呢？", history=history)
+    assert r.status_code == 422 and "History" in r.json()["error"]
+
+
+def test_framing_and_cors_only_for_the_allowed_origin(guarded):
+    page = httpx.get(f"{guarded}/", follow_redirects=True)
+    assert page.headers["content-security-policy"] == f"frame-ancestors 'self' {WIKI}"
+    preflight = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
+    ok = httpx.options(f"{guarded}/api/ask", headers={"Origin": WIKI, **preflight})
+    assert ok.headers.get("access-control-allow-origin") == WIKI
+    bad = httpx.options(
+        f"{guarded}/api/ask", headers={"Origin": "http://evil.example", **preflight}
+    )
+    assert "access-control-allow-origin" not in bad.headers
+
+
+def test_rate_limit_answers_429_with_retry_after(guarded):
+    codes = [
+        httpx.get(f"{guarded}/api/health", headers={"Authorization": f"Bearer {TOKEN}"}).status_code
+        for _ in range(8)
+    ]
+    assert 429 in codes
+    r = httpx.get(f"{guarded}/api/health", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 429 and 1 <= int(r.headers["retry-after"]) <= 60
+    assert "Too many" in r.json()["error"]
