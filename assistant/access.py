@@ -48,8 +48,19 @@ class RateLimiter:
             return 0.0
 
 
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
+def error_response(
+    path: str, status: int, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """``{"error": message}``, or under ``/v1`` the OpenAI shape
+    ``{"error": {"message", "type", "code"}}`` that OpenAI clients read."""
+    if path.startswith("/v1"):
+        kind = {401: "authentication_error", 429: "rate_limit_error"}.get(
+            status, "invalid_request_error" if status < 500 else "server_error"
+        )
+        body: dict = {"error": {"message": message, "type": kind, "code": status}}
+    else:
+        body = {"error": message}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def install(api: FastAPI, settings: Settings) -> None:
@@ -68,16 +79,20 @@ def install(api: FastAPI, settings: Settings) -> None:
         if request.url.path.startswith(PROTECTED) and request.method != "OPTIONS":
             length = request.headers.get("content-length")
             if length and length.isdigit() and int(length) > settings.max_body_bytes:
-                return _error(413, f"Request body over {settings.max_body_bytes:,} bytes.")
+                return error_response(
+                    request.url.path, 413, f"Request body over {settings.max_body_bytes:,} bytes."
+                )
             if tokens and not _authorised(request.headers.get("authorization", ""), tokens):
-                return _error(
+                return error_response(
+                    request.url.path,
                     401,
                     "Missing or wrong API token: send Authorization: Bearer <token>.",
                     {"WWW-Authenticate": "Bearer"},
                 )
             wait = limiter.check(request.client.host if request.client else "?")
             if wait:
-                return _error(
+                return error_response(
+                    request.url.path,
                     429,
                     "Too many requests; try again shortly.",
                     {"Retry-After": str(max(1, math.ceil(wait)))},

@@ -20,12 +20,13 @@ from typing import Any
 import gradio as gr
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from . import __version__
-from .access import install
+from .access import error_response, install
 from .errors import AssistantError, InvalidQuestion
+from .openai_compat import ChatRequest, completion, question_and_history, stream
 from .settings import Settings
 from .webui import ChatHandlers, create_app
 
@@ -44,10 +45,6 @@ class AskRequest(BaseModel):
     )
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
-
-
 def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> FastAPI:
     """The FastAPI app: JSON API plus the Gradio chat mounted at ``/``."""
     h = handlers or ChatHandlers(settings)
@@ -55,10 +52,11 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
     install(api, settings)
 
     @api.exception_handler(RequestValidationError)
-    async def bad_body(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def bad_body(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        return _error(
+        return error_response(
+            request.url.path,
             422,
             f"Bad request body{f' at {where}' if where else ''}: "
             f"{first.get('msg', 'not valid JSON')}",
@@ -67,9 +65,11 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
     @api.post("/api/ask")
     def ask(body: AskRequest) -> Any:
         if h.assistant is None:
-            return _error(503, h.startup_error)
+            return error_response("/api", 503, h.startup_error)
         if len(body.history) > settings.max_history_messages:
-            return _error(422, f"History over {settings.max_history_messages} messages.")
+            return error_response(
+                "/api", 422, f"History over {settings.max_history_messages} messages."
+            )
         earlier = [
             m if isinstance(m, str) else m.content
             for m in body.history
@@ -78,14 +78,31 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
         try:
             return h.assistant.ask(body.question, earlier).to_dict()
         except InvalidQuestion as exc:
-            return _error(422, str(exc))
+            return error_response("/api", 422, str(exc))
         except AssistantError as exc:
-            return _error(503, str(exc))
+            return error_response("/api", 503, str(exc))
+
+    @api.post("/v1/chat/completions")
+    def chat_completions(body: ChatRequest) -> Any:
+        if h.assistant is None:
+            return error_response("/v1", 503, h.startup_error)
+        try:
+            question, earlier = question_and_history(body)
+            if len(body.messages) > settings.max_history_messages + 1:
+                raise ValueError(f"more than {settings.max_history_messages} earlier messages")
+            answer = h.assistant.ask(question, earlier)
+        except (ValueError, InvalidQuestion) as exc:
+            return error_response("/v1", 422, str(exc))
+        except AssistantError as exc:
+            return error_response("/v1", 503, str(exc))
+        if body.stream:
+            return StreamingResponse(stream(answer, body.model), media_type="text/event-stream")
+        return completion(answer, body.model)
 
     @api.get("/api/health")
     def health() -> Any:
         if h.assistant is None:
-            return _error(503, h.startup_error)
+            return error_response("/api", 503, h.startup_error)
         index = h.assistant.index
         return {
             "status": "ok",

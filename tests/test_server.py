@@ -177,3 +177,45 @@ def test_rate_limit_answers_429_with_retry_after(guarded):
     r = httpx.get(f"{guarded}/api/health", headers={"Authorization": f"Bearer {TOKEN}"})
     assert r.status_code == 429 and 1 <= int(r.headers["retry-after"]) <= 60
     assert "Too many" in r.json()["error"]
+
+
+def test_openai_chat_completions_with_the_openai_client(base_url):
+    from openai import OpenAI
+
+    client = OpenAI(base_url=f"{base_url}/v1", api_key="unused", max_retries=0)
+    reply = client.chat.completions.create(
+        model="article-assistant",
+        messages=[
+            {"role": "user", "content": "微信小店的GMV增长了多少？"},
+            {"role": "assistant", "content": "…"},
+            {"role": "user", "content": "那订单数量呢？"},
+        ],
+    )
+    text = reply.choices[0].message.content
+    assert "2.25倍" in text and "[1]" in text and "来源:" in text  # citations in the text
+    assert reply.model_extra["citations"][0]["n"] == 1  # and as data
+
+    chunks = list(
+        client.chat.completions.create(
+            model="article-assistant",
+            stream=True,
+            messages=[{"role": "user", "content": "How much did GMV grow?"}],
+        )
+    )
+    streamed = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert "1.92" in streamed and "Sources:" in streamed and len(chunks) > 3
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert chunks[-1].model_extra["citations"]
+
+
+def test_openai_errors_have_the_openai_shape(base_url, guarded):
+    r = httpx.post(
+        f"{base_url}/v1/chat/completions", json={"messages": [{"role": "system", "content": "hi"}]}
+    )
+    assert r.status_code == 422 and r.json()["error"]["type"] == "invalid_request_error"
+    r = httpx.post(f"{base_url}/v1/chat/completions", json={"messages": []})
+    assert r.status_code == 422 and "message" in r.json()["error"]
+    r = httpx.post(
+        f"{guarded}/v1/chat/completions", json={"messages": [{"role": "user", "content": "GMV?"}]}
+    )
+    assert r.status_code == 401 and r.json()["error"]["type"] == "authentication_error"

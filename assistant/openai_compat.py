@@ -1,0 +1,94 @@
+"""``POST /v1/chat/completions``: the assistant behind the OpenAI chat protocol,
+so existing chat widgets and bots can point at it.
+
+The last user message is the question and earlier user messages are its
+history. The reply's text is the answer followed by its numbered sources
+(the same plain text as ``assistant ask``); the citations also travel as
+structured data in an extra ``citations`` field. ``stream: true`` sends
+server-sent events: a role delta, the answer's lines, the sources, a final
+chunk with ``finish_reason`` and ``citations``, then ``[DONE]``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from .response import Answer
+
+MODEL = "article-assistant"
+
+
+class ChatMessage(BaseModel):
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(str(p.get("text", "")) for p in self.content if p.get("type") == "text")
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    model: str = MODEL
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+
+
+def question_and_history(request: ChatRequest) -> tuple[str, list[str]]:
+    """The last user message and the user messages before it."""
+    users = [m.text() for m in request.messages if m.role == "user"]
+    if not users:
+        raise ValueError("no user message to answer")
+    return users[-1], users[:-1]
+
+
+def completion(answer: Answer, model: str) -> dict[str, Any]:
+    """A non-streaming ``chat.completion`` object."""
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": answer.render()},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "citations": [c.to_dict() for c in answer.citations],
+        "refused": answer.refused,
+    }
+
+
+def stream(answer: Answer, model: str) -> Iterator[str]:
+    """Server-sent events of a ``chat.completion.chunk`` stream."""
+    base = {
+        "id": f"chatcmpl-{uuid.uuid4().hex}",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+    }
+
+    def event(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        chunk = {
+            **base,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            **extra,
+        }
+        return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
+
+    yield event({"role": "assistant", "content": ""})
+    for line in answer.render().splitlines(keepends=True):
+        yield event({"content": line})
+    yield event(
+        {}, "stop", citations=[c.to_dict() for c in answer.citations], refused=answer.refused
+    )
+    yield "data: [DONE]\n\n"
