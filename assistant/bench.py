@@ -22,6 +22,7 @@ from .corpus import load_corpus
 from .embeddings import make_embedder
 from .evaluation import load_items, percentile
 from .indexing import sync
+from .loadcheck import load_check
 from .service import Assistant
 from .settings import Settings
 
@@ -31,7 +32,7 @@ DEFAULT_QUESTIONS = (
 FALLBACK_QUESTIONS = Path(__file__).resolve().parent.parent / "tests/data/dev_questions.jsonl"
 
 
-def run(corpus: Path, questions: Path, rounds: int) -> dict:
+def run(corpus: Path, questions: Path, rounds: int, concurrent_seconds: float) -> dict:
     """Measure and return the figures (also printed)."""
     settings = Settings(corpus_dir=corpus)
     started = time.perf_counter()
@@ -70,7 +71,18 @@ def run(corpus: Path, questions: Path, rounds: int) -> dict:
                 if round_number:  # round 0 warms caches and lazy imports
                     for stage in stages:
                         stages[stage].append(answer.timings_ms[stage])
+        concurrent = None
+        if concurrent_seconds > 0:
+            tmp_settings = settings.model_copy(
+                update={"index_dir": index_dir, "data_dir": Path(tmp) / "data"}
+            )
+            concurrent = load_check(
+                tmp_settings,
+                [i.turns[-1] for i in items if len(i.turns) == 1],
+                seconds=concurrent_seconds,
+            )
     return {
+        "load": concurrent,
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
@@ -101,9 +113,15 @@ def main() -> None:
         default=DEFAULT_QUESTIONS if DEFAULT_QUESTIONS.exists() else FALLBACK_QUESTIONS,
     )
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--load-seconds",
+        type=float,
+        default=30.0,
+        help="50 concurrent clients against /api/ask for this long; 0 = skip",
+    )
     parser.add_argument("--json", type=Path, help="Also write the figures to this file.")
     args = parser.parse_args()
-    result = run(args.corpus, args.questions, args.rounds)
+    result = run(args.corpus, args.questions, args.rounds, args.load_seconds)
     m = result["machine"]
     print(f"machine: {m['cpus']} CPUs, Python {m['python']}, {m['platform']}")
     print(f"corpus: {result['corpus']['articles']} article(s), {result['corpus']['chunks']} chunks")
@@ -115,6 +133,13 @@ def main() -> None:
         print(
             f"  {stage:<9} p50 {figures['p50']:7.2f} ms   p95 {figures['p95']:7.2f} ms"
             f"   max {figures['max']:7.2f} ms"
+        )
+    if result["load"]:
+        load = result["load"]
+        print(
+            f"load: {load['clients']} clients x {load['seconds']:.0f} s on /api/ask (loopback): "
+            f"{load['requests']} requests, {load['errors']} errors, "
+            f"{load['requests_per_s']} req/s, p50 {load['p50_ms']} ms, p95 {load['p95_ms']} ms"
         )
     if args.json:
         args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")

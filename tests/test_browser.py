@@ -102,7 +102,7 @@ def ask(page, question: str) -> None:
     page.wait_for_function(
         "n => document.querySelectorAll(\".message.bot, [data-testid='bot']\").length > n",
         arg=bots_before,
-        timeout=30_000,
+        timeout=60_000,
     )
     page.wait_for_timeout(1500)  # let the stream finish
 
@@ -112,7 +112,7 @@ def test_the_empty_chat_offers_examples_that_ask_at_once(page):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "chat-empty.png"), full_page=True)
     page.get_by_text("How much did GMV grow?").first.click()
-    page.wait_for_function("() => document.body.innerText.includes('Sources')", timeout=30_000)
+    page.wait_for_function("() => document.body.innerText.includes('Sources')", timeout=60_000)
     assert (
         "From the articles" in page.locator(".message.bot, [data-testid='bot']").last.inner_text()
     )
@@ -121,7 +121,7 @@ def test_the_empty_chat_offers_examples_that_ask_at_once(page):
 def test_a_question_gets_a_cited_answer_with_sources(page):
     ask(page, "微信小店的GMV增长了多少？")
     bot = page.locator(".message.bot, [data-testid='bot']").last
-    page.wait_for_function("() => document.body.innerText.includes('来源')", timeout=30_000)
+    page.wait_for_function("() => document.body.innerText.includes('来源')", timeout=60_000)
     text = bot.inner_text()
     assert "来源" in text and "1.92倍" in text and "[1]" in text and "[2]" in text
     assert "微信小店 › 3. 微信小店带货者GMV涨幅超过200%" in text
@@ -137,7 +137,7 @@ def test_a_script_question_is_shown_as_text(page):
         page,
         "<script>alert('x')</script><img src=x onerror=alert(2)>视频号对新人创作者有什么扶持？",
     )
-    page.wait_for_function("() => document.body.innerText.includes('扶持')", timeout=30_000)
+    page.wait_for_function("() => document.body.innerText.includes('扶持')", timeout=60_000)
     user = page.locator(".message.user, [data-testid='user']").last
     assert "<script>alert('x')</script>" in user.inner_text()
     assert page.locator(".message script, .message img[src='x']").count() == 0
@@ -148,7 +148,7 @@ def test_a_script_question_is_shown_as_text(page):
 def test_thumbs_up_is_stored(page, data_dir):
     ask(page, "女装等类目的保证金最多降多少？")
     page.wait_for_function(
-        "() => document.body.innerText.includes('最高降幅达到50%')", timeout=30_000
+        "() => document.body.innerText.includes('最高降幅达到50%')", timeout=60_000
     )
     like = page.locator("button[aria-label='Like']")
     assert like.count() >= 3  # one under every answer

@@ -62,10 +62,10 @@ def test_the_allowed_wiki_frames_the_chat_and_it_answers(browser, wiki, assistan
     page.goto(f"{wiki}/wiki.html?assistant={assistant_url}/")
     chat = page.frame_locator("#assistant")
     box = chat.locator("textarea").first
-    box.wait_for(timeout=30_000)
+    box.wait_for(timeout=60_000)
     box.fill("微信小店的GMV增长了多少？")
     box.press("Enter")
-    chat.locator("text=来源").first.wait_for(timeout=30_000)
+    chat.locator("text=来源").first.wait_for(timeout=60_000)
     assert "1.92倍" in chat.locator("body").inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "wiki-embed.png"), full_page=True)

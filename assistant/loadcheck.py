@@ -1,0 +1,103 @@
+"""``make bench`` part 2: 50 concurrent clients for 30 s against ``POST /api/ask``.
+
+The real server (``assistant serve``, its own process) runs on a free
+loopback port over the index being benchmarked; clients are asyncio tasks sharing one
+httpx connection pool, each asking the dev questions in turn until the time
+is up. Loopback only; bounded in time. Prints requests/s, p50/p95 latency
+and the error count (non-200 answers and exceptions).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .evaluation import percentile
+from .settings import Settings
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def _clients(
+    url: str, questions: list[str], clients: int, seconds: float
+) -> tuple[list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+
+        async def one(offset: int) -> None:
+            nonlocal errors
+            i = offset
+            while time.monotonic() < deadline:
+                started = time.perf_counter()
+                try:
+                    r = await http.post(url, json={"question": questions[i % len(questions)]})
+                    if r.status_code != 200:
+                        errors += 1
+                except httpx.HTTPError:
+                    errors += 1
+                latencies.append((time.perf_counter() - started) * 1000)
+                i += 1
+
+        await asyncio.gather(*(one(n) for n in range(clients)))
+    return latencies, errors
+
+
+def load_check(
+    settings: Settings, questions: list[str], clients: int = 50, seconds: float = 30.0
+) -> dict[str, Any]:
+    """Run the load against ``assistant serve`` in its own process; return the figures."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "ASSISTANT_INDEX_DIR": str(settings.index_dir),
+        "ASSISTANT_DATA_DIR": str(settings.data_dir),
+        "ASSISTANT_RATE_LIMIT_PER_MINUTE": "0",
+        "ASSISTANT_UI_PORT": str(port),
+        "ASSISTANT_API_TOKENS": "",
+    }
+    command = [str(Path(sys.executable).with_name("assistant")), "serve"]
+    server = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"assistant serve did not start: {server.stderr.read()[-2000:]}")
+            time.sleep(0.3)
+        latencies, errors = asyncio.run(
+            _clients(f"http://127.0.0.1:{port}/api/ask", questions, clients, seconds)
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {
+        "clients": clients,
+        "seconds": seconds,
+        "requests": len(latencies),
+        "errors": errors,
+        "requests_per_s": round(len(latencies) / seconds, 1),
+        "p50_ms": round(statistics.median(latencies), 1) if latencies else 0.0,
+        "p95_ms": round(percentile(latencies, 0.95), 1),
+    }
