@@ -155,9 +155,11 @@ def test_thumbs_up_is_stored(page, data_dir):
     like.last.click()
     feedback = data_dir / "feedback.jsonl"
     deadline = time.monotonic() + 10
-    while not feedback.exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert feedback.exists(), "no feedback line written after a click on Like"
-    record = json.loads(feedback.read_text(encoding="utf-8").splitlines()[-1])
+    lines: list[str] = []
+    while not lines and time.monotonic() < deadline:
+        time.sleep(0.2)  # the file appears (O_CREAT) a moment before its line
+        lines = feedback.read_text(encoding="utf-8").splitlines() if feedback.exists() else []
+    assert lines, "no feedback line written after a click on Like"
+    record = json.loads(lines[-1])
     assert record["rating"] == "up" and record["question"] == "女装等类目的保证金最多降多少？"
     assert "50%" in record["answer"] and record["citations"]
