@@ -22,6 +22,8 @@ FRAMES: dict[Script, dict[str, str]] = {
         "refusal_empty": "抱歉，文章中没有找到这个问题的答案。",
         "sources": "来源",
         "further": "其他相关段落",
+        "nearest": "最接近的段落",
+        "whole": "展开全文段落",
     },
     "zh-Hant": {
         "lead": "",
@@ -29,6 +31,8 @@ FRAMES: dict[Script, dict[str, str]] = {
         "refusal_empty": "抱歉，文章中沒有找到這個問題的答案。",
         "sources": "來源",
         "further": "其他相關段落",
+        "nearest": "最接近的段落",
+        "whole": "展開全文段落",
     },
     "en": {
         "lead": "From the articles (quoted in Chinese):\n",
@@ -36,6 +40,8 @@ FRAMES: dict[Script, dict[str, str]] = {
         "refusal_empty": "I could not find the answer in the articles.",
         "sources": "Sources",
         "further": "Related passages",
+        "nearest": "Nearest passages",
+        "whole": "Show the whole passage",
     },
 }
 

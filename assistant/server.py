@@ -62,42 +62,43 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
             f"{first.get('msg', 'not valid JSON')}",
         )
 
+    def answer(path: str, question: str, earlier: list[str], messages: int) -> Any:
+        """The Answer, or the JSON error an edge returns (same rules for both APIs)."""
+        if h.assistant is None:
+            return error_response(path, 503, h.startup_error)
+        if messages > settings.max_history_messages:
+            return error_response(
+                path, 422, f"History over {settings.max_history_messages} messages."
+            )
+        try:
+            return h.assistant.ask(question, earlier)
+        except InvalidQuestion as exc:
+            return error_response(path, 422, str(exc))
+        except AssistantError as exc:
+            return error_response(path, 503, str(exc))
+
     @api.post("/api/ask")
     def ask(body: AskRequest) -> Any:
-        if h.assistant is None:
-            return error_response("/api", 503, h.startup_error)
-        if len(body.history) > settings.max_history_messages:
-            return error_response(
-                "/api", 422, f"History over {settings.max_history_messages} messages."
-            )
         earlier = [
             m if isinstance(m, str) else m.content
             for m in body.history
             if isinstance(m, str) or m.role == "user"
         ]
-        try:
-            return h.assistant.ask(body.question, earlier).to_dict()
-        except InvalidQuestion as exc:
-            return error_response("/api", 422, str(exc))
-        except AssistantError as exc:
-            return error_response("/api", 503, str(exc))
+        result = answer("/api", body.question, earlier, len(body.history))
+        return result if isinstance(result, JSONResponse) else result.to_dict()
 
     @api.post("/v1/chat/completions")
     def chat_completions(body: ChatRequest) -> Any:
-        if h.assistant is None:
-            return error_response("/v1", 503, h.startup_error)
         try:
             question, earlier = question_and_history(body)
-            if len(body.messages) > settings.max_history_messages + 1:
-                raise ValueError(f"more than {settings.max_history_messages} earlier messages")
-            answer = h.assistant.ask(question, earlier)
-        except (ValueError, InvalidQuestion) as exc:
+        except ValueError as exc:
             return error_response("/v1", 422, str(exc))
-        except AssistantError as exc:
-            return error_response("/v1", 503, str(exc))
+        result = answer("/v1", question, earlier, len(body.messages) - 1)
+        if isinstance(result, JSONResponse):
+            return result
         if body.stream:
-            return StreamingResponse(stream(answer, body.model), media_type="text/event-stream")
-        return completion(answer, body.model)
+            return StreamingResponse(stream(result, body.model), media_type="text/event-stream")
+        return completion(result, body.model)
 
     @api.get("/api/health")
     def health() -> Any:

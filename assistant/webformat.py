@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import re
 
-from .response import Answer, Citation
+from .response import FRAMES, Answer, Citation
 from .text import to_script
 
 _MD_SPECIAL = re.compile(r"[\\`*_\[\]()#+\-!|~{}:>]")
@@ -57,13 +57,6 @@ def _source(c: Citation, script: str, whole_label: str) -> str:
     )
 
 
-LABELS = {
-    "zh-Hans": ("来源", "最接近的段落", "展开全文段落"),
-    "zh-Hant": ("來源", "最接近的段落", "展開全文段落"),
-    "en": ("Sources", "Nearest passages", "Show the whole passage"),
-}
-
-
 def answer_body(answer: Answer) -> str:
     """The answer's sentences, escaped, with [n] as superscript citation marks."""
     return "\n\n".join(
@@ -73,7 +66,8 @@ def answer_body(answer: Answer) -> str:
 
 def answer_markup(answer: Answer) -> str:
     """The whole chat message: answer, then its cited sources (or nearest passages)."""
-    sources, nearest, whole = LABELS[answer.script]
+    frame = FRAMES[answer.script]
+    sources, nearest, whole = frame["sources"], frame["nearest"], frame["whole"]
     cited = [c for c in answer.citations if c.cited] or answer.citations[:3]
     parts = [answer_body(answer)]
     if cited:
