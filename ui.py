@@ -7,20 +7,26 @@ it. ``assistant serve`` serves the same chat together with the JSON API.
 
 from __future__ import annotations
 
-from assistant.settings import Settings
+from assistant.access import ui_logins
+from assistant.cli import load_settings, reports_errors
+from assistant.server import LOGIN_MESSAGE
 from assistant.webui import ChatHandlers, create_app
 
 __all__ = ["ChatHandlers", "create_app", "main"]
 
 
+@reports_errors
 def main() -> None:
-    settings = Settings()
+    """Launch the chat alone; a bad setting is a message and exit code, not a trace."""
+    settings = load_settings()
     app = create_app(settings)
     app.queue().launch(
         server_name=settings.ui_host,
         server_port=settings.ui_port,
         max_file_size=settings.max_upload_bytes,
         show_error=True,
+        auth=ui_logins(settings),
+        auth_message=LOGIN_MESSAGE,
     )
 
 

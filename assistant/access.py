@@ -22,6 +22,8 @@ from .errors import AssistantError
 from .settings import Settings
 
 PROTECTED = ("/api/", "/v1/")
+#: Gradio's login form; rate-limited too, so that nobody guesses passwords at full speed
+LOGIN = "/login"
 
 
 class RateLimiter:
@@ -76,7 +78,8 @@ def install(api: FastAPI, settings: Settings) -> None:
     async def guard(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        if request.url.path.startswith(PROTECTED) and request.method != "OPTIONS":
+        path = request.url.path
+        if path.startswith(PROTECTED) and request.method != "OPTIONS":
             length = request.headers.get("content-length")
             if length and length.isdigit() and int(length) > settings.max_body_bytes:
                 return error_response(
@@ -89,6 +92,8 @@ def install(api: FastAPI, settings: Settings) -> None:
                     "Missing or wrong API token: send Authorization: Bearer <token>.",
                     {"WWW-Authenticate": "Bearer"},
                 )
+        api_call = path.startswith(PROTECTED) and request.method != "OPTIONS"
+        if api_call or (path.rstrip("/") == LOGIN and request.method == "POST"):
             wait = limiter.check(request.client.host if request.client else "?")
             if wait:
                 return error_response(
@@ -106,8 +111,16 @@ def install(api: FastAPI, settings: Settings) -> None:
         CORSMiddleware,
         allow_origins=settings.allowed_origins,
         allow_methods=["GET", "POST"],
-        allow_headers=["Authorization", "Content-Type"],
+        allow_headers=["*"],  # Gradio's client sends its own headers; origins stay strict
     )
+
+
+def ui_logins(settings: Settings) -> list[tuple[str, str]] | None:
+    """The web chat's ``(name, password)`` logins for Gradio's ``auth``; None = open."""
+    try:
+        return settings.ui_logins() or None
+    except ValueError as exc:
+        raise AssistantError(f"UI logins: {exc}") from exc
 
 
 def _authorised(header: str, tokens: list[bytes]) -> bool:

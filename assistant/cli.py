@@ -42,7 +42,8 @@ class BadSetting(AssistantError):
         super().__init__("Bad setting: " + "; ".join(problems))
 
 
-def _settings(**overrides: Any) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment plus the given overrides; BadSetting if refused."""
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
@@ -107,7 +108,7 @@ def index(rebuild: bool, corpus_dir: Path | None, index_dir: Path | None) -> Non
     from .embeddings import make_embedder
     from .indexing import index_corpus
 
-    settings = _settings(corpus_dir=corpus_dir, index_dir=index_dir)
+    settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir)
 
     def progress(stage: str, done: int, total: int) -> None:
         click.echo(f"\r  embedding {stage}: {done}/{total}", nl=done == total, err=True)
@@ -142,7 +143,7 @@ def ask(question: str, as_json: bool, index_dir: Path | None) -> None:
     """Answer one QUESTION with cited passages."""
     from .service import validate
 
-    settings = _settings(index_dir=index_dir)
+    settings = load_settings(index_dir=index_dir)
     validate(question, settings.max_question_chars)  # before loading the index: fail fast
     answer = _assistant(settings).ask(question)
     if as_json:
@@ -156,7 +157,7 @@ def ask(question: str, as_json: bool, index_dir: Path | None) -> None:
 @reports_errors
 def chat(index_dir: Path | None) -> None:
     """Ask questions in a row in the terminal; follow-ups use the earlier ones."""
-    assistant = _assistant(_settings(index_dir=index_dir))
+    assistant = _assistant(load_settings(index_dir=index_dir))
     interactive = sys.stdin.isatty()
     click.echo(CHAT_HELP)
     history: list[str] = []
@@ -200,7 +201,7 @@ def eval_command(file: Path, as_json: bool, index_dir: Path | None) -> None:
     from .evaluation import evaluate, load_items
 
     items = load_items(file)
-    result = evaluate(_assistant(_settings(index_dir=index_dir)), items)
+    result = evaluate(_assistant(load_settings(index_dir=index_dir)), items)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
@@ -227,6 +228,6 @@ def serve(host: str | None, port: int | None, index_dir: Path | None) -> None:
     """Serve the web chat at / and the JSON API at /api (ask, health)."""
     from .server import serve as run_server
 
-    settings = _settings(ui_host=host, ui_port=port, index_dir=index_dir)
+    settings = load_settings(ui_host=host, ui_port=port, index_dir=index_dir)
     click.echo(f"Serving http://{settings.ui_host}:{settings.ui_port}/ (chat) and /api/ask")
     run_server(settings)

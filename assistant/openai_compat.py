@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from .api_schema import CitationOut
 from .response import Answer
 
 MODEL = "article-assistant"
@@ -38,6 +39,36 @@ class ChatRequest(BaseModel):
     model: str = MODEL
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
+
+
+class ReplyMessage(BaseModel):
+    role: str = "assistant"
+    content: str = Field(description="The answer, then its numbered sources.")
+
+
+class Choice(BaseModel):
+    index: int
+    message: ReplyMessage
+    finish_reason: str
+
+
+class Usage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class ChatCompletion(BaseModel):
+    """A non-streaming reply; with ``stream: true`` the same arrives as SSE chunks."""
+
+    id: str
+    object: str = "chat.completion"
+    created: int
+    model: str
+    choices: list[Choice]
+    usage: Usage
+    citations: list[CitationOut] = Field(description="Extra: the numbered sources as data.")
+    refused: bool = Field(description="Extra: true when the articles do not answer.")
 
 
 def question_and_history(request: ChatRequest) -> tuple[str, list[str]]:

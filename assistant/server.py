@@ -1,48 +1,54 @@
-"""One HTTP server for the wiki: the chat at ``/`` and a JSON API under ``/api``.
+"""One HTTP server for the wiki: the chat, a JSON API and an OpenAI-style API.
 
 ``assistant serve`` runs it (FastAPI, with the Gradio app mounted at ``/``):
 
+* ``/`` — the chat (with a login page when ``ASSISTANT_UI_USERS`` is set);
+  ``/gradio.js`` loads it as a ``<gradio-app>`` web component.
 * ``POST /api/ask`` — ``{"question": ..., "history": [...]?}`` → the same
   object as ``assistant ask --json``. ``history`` holds earlier questions
   (strings) or chat messages (``{"role": "user", "content": ...}``).
 * ``GET /api/health`` — index status, article and chunk counts, embedder,
   version; 503 while the index cannot be used.
+* ``POST /v1/chat/completions`` — see :mod:`assistant.openai_compat`.
+* ``/docs`` — the OpenAPI document of the three (schemas in
+  :mod:`assistant.api_schema`).
 
-Errors are JSON ``{"error": message}``: 422 for a bad body or question, 503
-when there is no usable index. No stack trace reaches a client.
+Errors are JSON ``{"error": message}`` (under ``/v1`` in OpenAI's shape): 422
+for a bad body or question, 503 when there is no usable index; tokens, sizes
+and rates are checked by :mod:`assistant.access`. No stack trace reaches a
+client.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
 from . import __version__
-from .access import error_response, install
+from .access import error_response, install, ui_logins
+from .api_schema import AskRequest, AskResponse, Error, Health, OpenAIError, error_responses
 from .errors import AssistantError, InvalidQuestion
-from .openai_compat import ChatRequest, completion, question_and_history, stream
+from .openai_compat import (
+    ChatCompletion,
+    ChatRequest,
+    completion,
+    question_and_history,
+    stream,
+)
 from .settings import Settings
 from .webui import ChatHandlers, create_app
 
 log = logging.getLogger(__name__)
 
-
-class Message(BaseModel):
-    role: str
-    content: str
-
-
-class AskRequest(BaseModel):
-    question: str = Field(description="The question, in Chinese or English.")
-    history: list[str | Message] = Field(
-        default_factory=list, description="Earlier questions or chat messages, oldest first."
-    )
+#: imports the frontend from ./assets/, which the mounted Gradio app serves
+GRADIO_JS = Path(gr.__file__).parent / "templates" / "frontend" / "gradio.js"
+LOGIN_MESSAGE = "文章问答助手 · 请登录 / Please sign in"
 
 
 def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> FastAPI:
@@ -77,8 +83,13 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
         except AssistantError as exc:
             return error_response(path, 503, str(exc))
 
-    @api.post("/api/ask")
+    @api.post(
+        "/api/ask",
+        response_model=AskResponse,
+        responses=error_responses(Error, 401, 413, 422, 429, 503),
+    )
     def ask(body: AskRequest) -> Any:
+        """Answer one question (with earlier turns as ``history``), with citations."""
         earlier = [
             m if isinstance(m, str) else m.content
             for m in body.history
@@ -87,8 +98,16 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
         result = answer("/api", body.question, earlier, len(body.history))
         return result if isinstance(result, JSONResponse) else result.to_dict()
 
-    @api.post("/v1/chat/completions")
+    @api.post(
+        "/v1/chat/completions",
+        response_model=ChatCompletion,
+        responses={
+            200: {"content": {"text/event-stream": {}}, "description": "With stream: SSE."},
+            **error_responses(OpenAIError, 401, 413, 422, 429, 503),
+        },
+    )
     def chat_completions(body: ChatRequest) -> Any:
+        """OpenAI-compatible chat: the last user message is the question."""
         try:
             question, earlier = question_and_history(body)
         except ValueError as exc:
@@ -100,8 +119,15 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
             return StreamingResponse(stream(result, body.model), media_type="text/event-stream")
         return completion(result, body.model)
 
-    @api.get("/api/health")
+    @api.get("/gradio.js", include_in_schema=False)
+    def web_component() -> FileResponse:
+        """Gradio's ``<gradio-app>`` loader, served here so that a wiki on a closed
+        network needs no CDN and always gets the frontend of this server's Gradio."""
+        return FileResponse(GRADIO_JS, media_type="text/javascript")
+
+    @api.get("/api/health", response_model=Health, responses=error_responses(Error, 401, 429, 503))
     def health() -> Any:
+        """Whether the index is usable, and what it holds."""
         if h.assistant is None:
             return error_response("/api", 503, h.startup_error)
         index = h.assistant.index
@@ -114,8 +140,16 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
             "updated_at": index.manifest.get("updated_at"),
         }
 
+    logins = ui_logins(settings)
+    if logins and not settings.tokens():
+        log.warning("The chat asks for a login, but /api and /v1 are open without API tokens.")
     return gr.mount_gradio_app(
-        api, create_app(settings, h), path="/", max_file_size=settings.max_upload_bytes
+        api,
+        create_app(settings, h),
+        path="/",
+        max_file_size=settings.max_upload_bytes,
+        auth=logins,
+        auth_message=LOGIN_MESSAGE,
     )
 
 

@@ -81,8 +81,13 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(60, ge=0, description="Requests per client; 0 = off.")
     max_body_bytes: int = Field(64_000, ge=1_000, description="Largest API request body.")
     max_history_messages: int = Field(50, ge=0, description="Longest history an API call sends.")
+    ui_users: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Logins for the web chat, 'name:password' comma-separated; none = open.",
+    )
+    ui_users_file: Path | None = Field(None, description="More logins, 'name:password' per line.")
 
-    @field_validator("api_tokens", "allowed_origins", mode="before")
+    @field_validator("api_tokens", "allowed_origins", "ui_users", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):
@@ -91,14 +96,17 @@ class Settings(BaseSettings):
 
     def tokens(self) -> set[str]:
         """Every accepted API token (settings and tokens file); empty = no auth."""
-        found = {t.get_secret_value() for t in self.api_tokens}
-        if self.api_tokens_file is not None:
-            try:
-                lines = self.api_tokens_file.read_text(encoding="utf-8").splitlines()
-            except OSError as exc:
-                raise ValueError(f"cannot read the tokens file: {exc}") from exc
-            found |= {line.strip() for line in lines if line.strip() and not line.startswith("#")}
-        return found
+        return set(_secrets(self.api_tokens, self.api_tokens_file, "tokens file"))
+
+    def ui_logins(self) -> list[tuple[str, str]]:
+        """``(name, password)`` pairs for the web chat's login; empty = no login."""
+        logins = []
+        for entry in _secrets(self.ui_users, self.ui_users_file, "users file"):
+            name, sep, password = entry.partition(":")
+            if not sep or not name.strip() or not password:
+                raise ValueError("a UI login must look like name:password")
+            logins.append((name.strip(), password))
+        return logins
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -107,3 +115,15 @@ class Settings(BaseSettings):
         if self.fetch_k < self.k:
             raise ValueError("fetch_k must be at least k")
         return self
+
+
+def _secrets(values: list[SecretStr], file: Path | None, what: str) -> list[str]:
+    """Secret values from settings plus a file's non-blank, non-``#`` lines."""
+    found = [v.get_secret_value() for v in values]
+    if file is not None:
+        try:
+            lines = file.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ValueError(f"cannot read the {what}: {exc}") from exc
+        found += [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    return found

@@ -1,10 +1,11 @@
-"""The wiki embed, for real: examples/wiki.html served from a second loopback
-origin frames the chat; from an origin the server does not allow, the
-browser blocks the frame (CSP frame-ancestors)."""
+"""The wiki embed, for real: the example pages in examples/ are served from a
+second loopback origin and load the chat, once in an ``<iframe>`` and once as
+Gradio's ``<gradio-app>`` web component; a person types a question into each
+and gets the cited answer. From an origin the server does not allow, the
+browser blocks both (CSP frame-ancestors; CORS for the component's script)."""
 
 from __future__ import annotations
 
-import functools
 import http.server
 import threading
 from pathlib import Path
@@ -18,33 +19,60 @@ from tests.test_server import running
 from tests.test_ui import free_port
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+PLACEHOLDER = "http://127.0.0.1:7860/"  # the assistant's URL as the examples write it
+BOX = "textarea[data-testid='textbox']"
 
 
-def static_site(host: str):
-    """examples/ served over HTTP on ``host``; yields its base URL."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(EXAMPLES))
-    httpd = http.server.ThreadingHTTPServer((host, free_port()), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://{host}:{httpd.server_address[1]}"
-    httpd.shutdown()
+class Site:
+    """examples/ over HTTP on ``host``, with the assistant's URL put in, as a
+    wiki editor would paste the snippet."""
+
+    def __init__(self, host: str) -> None:
+        self.assistant = PLACEHOLDER
+        site = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                page = EXAMPLES / self.path.lstrip("/")
+                if page.parent != EXAMPLES or page.suffix != ".html" or not page.exists():
+                    self.send_error(404)
+                    return
+                body = page.read_text(encoding="utf-8").replace(PLACEHOLDER, site.assistant)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer((host, free_port()), Handler)
+        self.url = f"http://{host}:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
 
 @pytest.fixture(scope="module")
 def wiki():
-    yield from static_site("localhost")
+    site = Site("localhost")
+    yield site
+    site.httpd.shutdown()
 
 
 @pytest.fixture(scope="module")
 def stranger():
-    yield from static_site("127.0.0.2")  # another loopback address: another origin
+    site = Site("127.0.0.2")  # another loopback address: another origin
+    yield site
+    site.httpd.shutdown()
 
 
 @pytest.fixture(scope="module")
-def assistant_url(assistant, wiki, tmp_path_factory):
+def assistant_url(assistant, wiki, stranger, tmp_path_factory):
     settings = assistant.settings.model_copy(
-        update={"data_dir": tmp_path_factory.mktemp("d"), "allowed_origins": [wiki]}
+        update={"data_dir": tmp_path_factory.mktemp("d"), "allowed_origins": [wiki.url]}
     )
-    yield from running(create_server(settings, ChatHandlers(settings, assistant)))
+    for url in running(create_server(settings, ChatHandlers(settings, assistant))):
+        wiki.assistant = stranger.assistant = f"{url}/"
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -57,35 +85,52 @@ def browser():
         b.close()
 
 
+def ask_and_check(scope, screenshot_of, name: str) -> None:
+    """Type the issue's question into ``scope`` (page or frame) and read the answer."""
+    scope.wait_for_selector(BOX, timeout=60_000)
+    scope.fill(BOX, "微信小店的GMV增长了多少？")
+    scope.press(BOX, "Enter")
+    answer = scope.wait_for_selector(".bot .message-content >> text=1.92倍", timeout=60_000)
+    assert "来源" in answer.evaluate("e => e.closest('.message-content').innerText")
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot_of.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
 def test_the_allowed_wiki_frames_the_chat_and_it_answers(browser, wiki, assistant_url):
     page = browser.new_page(viewport={"width": 1200, "height": 1200})
-    page.goto(f"{wiki}/wiki.html?assistant={assistant_url}/")
-    frame = next(f for f in page.frames if f != page.main_frame)
-    frame.wait_for_selector("textarea[data-testid='textbox']", state="attached", timeout=60_000)
-    assert frame.url.startswith(assistant_url)  # the browser accepted the framing
-    # Ask from inside the framed app. (Typing into the framed box was flaky here:
-    # Gradio sometimes keeps a framed app hidden on a busy machine; the page-level
-    # typing test is in test_browser.)
-    answer = frame.evaluate(
-        """async () => (await (await fetch('/api/ask', {method: 'POST',
-             headers: {'content-type': 'application/json'},
-             body: JSON.stringify({question: '微信小店的GMV增长了多少？'})})).json())"""
-    )
-    assert "1.92倍" in answer["answer"] and answer["citations"][0]["n"] == 1
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "wiki-embed.png"), full_page=True)
+    page.goto(f"{wiki.url}/wiki.html")
+    frame = page.wait_for_selector("#assistant").content_frame()
+    assert frame is not None and frame.url.startswith(assistant_url)
+    ask_and_check(frame, page, "wiki-embed.png")
+    page.close()
+
+
+def test_the_allowed_wiki_shows_the_web_component_and_it_answers(browser, wiki, assistant_url):
+    page = browser.new_page(viewport={"width": 1200, "height": 1200})
+    page.goto(f"{wiki.url}/wiki-component.html")
+    ask_and_check(page, page, "wiki-component.png")
     page.close()
 
 
 def test_another_origin_cannot_frame_it(browser, stranger, assistant_url):
     page = browser.new_page()
-    page.goto(f"{stranger}/wiki.html?assistant={assistant_url}/")
-    frame = next(f for f in page.frames if f != page.main_frame)
-    page.wait_for_function("() => true")  # let the frame navigate
+    page.goto(f"{stranger.url}/wiki.html")
+    frame = page.wait_for_selector("#assistant").content_frame()
     for _ in range(50):
-        if frame.url not in ("", "about:blank"):
+        if frame is not None and frame.url not in ("", "about:blank"):
             break
         page.wait_for_timeout(100)
-    assert frame.url.startswith("chrome-error://"), frame.url  # refused, not loaded
+        frame = page.wait_for_selector("#assistant").content_frame()
+    assert frame is not None and frame.url.startswith("chrome-error://"), frame and frame.url
     assert page.frame_locator("#assistant").locator("textarea").count() == 0
+    page.close()
+
+
+def test_another_origin_cannot_load_the_web_component(browser, stranger, assistant_url):
+    page = browser.new_page()
+    refused = []
+    page.on("console", lambda m: refused.append(m.text) if "CORS" in m.text else None)
+    page.goto(f"{stranger.url}/wiki-component.html")  # waits for the module script
+    assert page.evaluate("() => customElements.get('gradio-app') === undefined")
+    assert page.locator(BOX).count() == 0 and refused
     page.close()

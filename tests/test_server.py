@@ -10,6 +10,7 @@ import pytest
 import uvicorn
 from pydantic import SecretStr
 
+from assistant.errors import AssistantError
 from assistant.server import create_server
 from assistant.settings import Settings
 from assistant.webui import ChatHandlers
@@ -37,12 +38,14 @@ def base_url(assistant, tmp_path_factory):
     yield from running(create_server(settings, ChatHandlers(settings, assistant)))
 
 
-def test_ask_returns_the_cli_json(base_url):
+def test_ask_returns_the_cli_json(base_url, assistant):
     r = httpx.post(f"{base_url}/api/ask", json={"question": "微信小店的GMV增长了多少？"})
     assert r.status_code == 200
     data = r.json()
     assert data["refused"] is False and "1.92倍" in data["answer"]
-    assert {"n", "doc_id", "title", "section", "text", "score"} <= set(data["citations"][0])
+    cli = assistant.ask("微信小店的GMV增长了多少？").to_dict()  # what `ask --json` prints
+    assert data.keys() == cli.keys() and data["answer"] == cli["answer"]
+    assert data["citations"][0].keys() == cli["citations"][0].keys()
     assert set(data["timings_ms"]) >= {"retrieve", "answer", "total"}
 
 
@@ -89,11 +92,38 @@ def test_health(base_url):
     assert data["articles"] == 1 and data["chunks"] > 10
 
 
-def test_the_chat_is_served_at_the_root_and_openapi_documents_the_api(base_url):
+def test_the_chat_is_served_at_the_root(base_url):
     page = httpx.get(f"{base_url}/", follow_redirects=True)
     assert page.status_code == 200 and "gradio" in page.text.lower()
+    loader = httpx.get(f"{base_url}/gradio.js")
+    assert loader.status_code == 200 and "javascript" in loader.headers["content-type"]
+
+
+def test_the_openapi_document_is_valid_and_describes_real_responses(base_url):
+    """Each real response, errors included, matches the schema /docs shows for it."""
+    from jsonschema import Draft202012Validator
+    from openapi_spec_validator import validate
+
     spec = httpx.get(f"{base_url}/openapi.json").json()
-    assert {"/api/ask", "/api/health"} <= set(spec["paths"])
+    validate(spec)
+    assert set(spec["paths"]) == {"/api/ask", "/api/health", "/v1/chat/completions"}
+    gmv = {"question": "微信小店的GMV增长了多少？"}
+    chat = {"messages": [{"role": "user", "content": gmv["question"]}]}
+    calls = [
+        ("post", "/api/ask", gmv, 200),
+        ("post", "/api/ask", {"question": ""}, 422),
+        ("get", "/api/health", None, 200),
+        ("post", "/v1/chat/completions", chat, 200),
+        ("post", "/v1/chat/completions", {"messages": []}, 422),
+    ]
+    for method, path, body, status in calls:
+        r = httpx.request(method, f"{base_url}{path}", json=body)
+        assert r.status_code == status, (path, r.text)
+        documented = spec["paths"][path][method]["responses"][str(status)]
+        schema = documented["content"]["application/json"]["schema"]
+        validator = Draft202012Validator({**schema, "components": spec["components"]})
+        errors = [e.message for e in validator.iter_errors(r.json())]
+        assert not errors, (path, status, errors)
 
 
 def test_without_an_index_the_api_says_how_to_build_it(tmp_path):
@@ -219,3 +249,50 @@ def test_openai_errors_have_the_openai_shape(base_url, guarded):
         f"{guarded}/v1/chat/completions", json={"messages": [{"role": "user", "content": "GMV?"}]}
     )
     assert r.status_code == 401 and r.json()["error"]["type"] == "authentication_error"
+
+
+@pytest.fixture(scope="module")
+def with_login(assistant, tmp_path_factory):
+    """A server whose chat asks for a login (Gradio auth), from a users file."""
+    users = tmp_path_factory.mktemp("u") / "users"
+    users.write_text("# help desk\nbo:second-pass\n", encoding="utf-8")
+    settings = assistant.settings.model_copy(
+        update={
+            "data_dir": tmp_path_factory.mktemp("d"),
+            "ui_users": [SecretStr("ana:pa55:word")],
+            "ui_users_file": users,
+            "rate_limit_per_minute": 5,
+        }
+    )
+    yield from running(create_server(settings, ChatHandlers(settings, assistant)))
+
+
+def test_the_chat_asks_for_a_login_when_users_are_set(with_login):
+    with httpx.Client(base_url=with_login) as anonymous:
+        refused = anonymous.get("/config")
+        assert refused.status_code == 401 and "components" not in refused.text
+        assert "请登录" in refused.json()["detail"]["auth_message"]
+        assert anonymous.get("/gradio_api/info").status_code == 401
+        bad = anonymous.post("/login", data={"username": "ana", "password": "pa55"})
+        assert bad.status_code == 400
+    for user, password in [("ana", "pa55:word"), ("bo", "second-pass")]:
+        with httpx.Client(base_url=with_login) as person:
+            assert person.post("/login", data={"username": user, "password": password}).is_success
+            assert person.get("/config").json()["components"]
+            assert person.get("/gradio_api/info").is_success
+
+
+def test_password_guessing_is_rate_limited(with_login):
+    codes = [
+        httpx.post(f"{with_login}/login", data={"username": "ana", "password": f"guess{i}"})
+        for i in range(8)
+    ]
+    assert [r.status_code for r in codes][-1] == 429
+    assert {r.status_code for r in codes} <= {400, 429}
+
+
+def test_a_malformed_login_setting_is_a_message(assistant):
+    settings = assistant.settings.model_copy(update={"ui_users": [SecretStr("no-colon")]})
+    with pytest.raises(AssistantError, match="name:password") as caught:
+        create_server(settings, ChatHandlers(settings, assistant))
+    assert "no-colon" not in str(caught.value)

@@ -1,0 +1,85 @@
+"""The JSON shapes of the HTTP API, as pydantic models.
+
+FastAPI validates requests with them and serialises responses through them,
+so the OpenAPI document at ``/docs`` describes what the server really sends
+(tests check real responses against it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from .text import Script
+
+
+class Message(BaseModel):
+    role: str = Field(description="'user' or 'assistant'; only user turns are used.")
+    content: str
+
+
+class AskRequest(BaseModel):
+    question: str = Field(description="The question, in Chinese or English.")
+    history: list[str | Message] = Field(
+        default_factory=list, description="Earlier questions or chat messages, oldest first."
+    )
+
+
+class CitationOut(BaseModel):
+    n: int = Field(description="The number the answer cites as [n].")
+    doc_id: str
+    title: str
+    section: str
+    text: str = Field(description="The whole passage, as in the article.")
+    score: float
+    cited: bool = Field(description="True if the answer quotes this passage.")
+    quotes: list[str] = Field(description="The passage's sentences the answer quotes.")
+
+
+class AskResponse(BaseModel):
+    """What ``assistant ask --json`` prints."""
+
+    question: str
+    answer: str = Field(description="The answer, with [n] after each quoted claim.")
+    refused: bool = Field(description="True when the articles do not answer the question.")
+    citations: list[CitationOut]
+    script: Script = Field(description="The asker's script; the answer is written in it.")
+    standalone_question: str = Field(description="The question with its follow-up resolved.")
+    evidence: dict[str, float] = Field(description="Scores the refusal was decided on.")
+    timings_ms: dict[str, float]
+
+
+class Health(BaseModel):
+    status: str = Field(description="'ok' (503 with an error otherwise).")
+    version: str
+    embedder: str
+    articles: int
+    chunks: int
+    updated_at: str | None = Field(description="When the index was last written (UTC, ISO).")
+
+
+class Error(BaseModel):
+    error: str = Field(description="What went wrong, for a person to read.")
+
+
+class OpenAIErrorDetail(BaseModel):
+    message: str
+    type: str
+    code: int
+
+
+class OpenAIError(BaseModel):
+    error: OpenAIErrorDetail
+
+
+def error_responses(model: type[BaseModel], *codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the errors an endpoint can answer with."""
+    meaning = {
+        401: "Missing or wrong API token (only when tokens are configured).",
+        413: "Request body too large.",
+        422: "Bad body, malformed JSON, empty or over-long question, or too much history.",
+        429: "Rate limit; see the Retry-After header.",
+        503: "No usable index (build it with `assistant index`).",
+    }
+    return {code: {"model": model, "description": meaning[code]} for code in codes}
