@@ -2,7 +2,8 @@
 second loopback origin and load the chat, once in an ``<iframe>`` and once as
 Gradio's ``<gradio-app>`` web component; a person types a question into each
 and gets the cited answer. From an origin the server does not allow, the
-browser blocks both (CSP frame-ancestors; CORS for the component's script)."""
+browser blocks both (CSP frame-ancestors; CORS for the component's script).
+Last, a person signs in on the chat's login page (ASSISTANT_UI_USERS)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from assistant.server import create_server
 from assistant.webui import ChatHandlers
 from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
-from tests.test_server import running
+from tests.test_server import running, with_login  # noqa: F401 (a fixture)
 from tests.test_ui import free_port
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -133,4 +134,20 @@ def test_another_origin_cannot_load_the_web_component(browser, stranger, assista
     page.goto(f"{stranger.url}/wiki-component.html")  # waits for the module script
     assert page.evaluate("() => customElements.get('gradio-app') === undefined")
     assert page.locator(BOX).count() == 0 and refused
+    page.close()
+
+
+def test_a_person_signs_in_before_chatting(browser, with_login):
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(with_login)
+    page.wait_for_selector("text=请登录", timeout=60_000)
+    assert page.locator(BOX).count() == 0  # no chat before signing in
+    page.get_by_label("username").fill("ana")
+    page.get_by_label("password").fill("wrong")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=Incorrect", timeout=30_000)
+    page.get_by_label("username").fill("ana")  # Gradio empties both fields
+    page.get_by_label("password").fill("pa55:word")
+    page.keyboard.press("Enter")
+    ask_and_check(page, page, "login-then-answer.png")
     page.close()
