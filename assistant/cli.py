@@ -226,8 +226,10 @@ def eval_command(file: Path, as_json: bool, index_dir: Path | None) -> None:
 @reports_errors
 def serve(host: str | None, port: int | None, index_dir: Path | None) -> None:
     """Serve the web chat at / and the JSON API at /api (ask, health)."""
+    from .server import create_server
     from .server import serve as run_server
 
     settings = load_settings(ui_host=host, ui_port=port, index_dir=index_dir)
+    app = create_server(settings)  # bad settings stop here, before "Serving"
     click.echo(f"Serving http://{settings.ui_host}:{settings.ui_port}/ (chat) and /api/ask")
-    run_server(settings)
+    run_server(app, settings)

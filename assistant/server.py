@@ -153,10 +153,8 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
     )
 
 
-def serve(settings: Settings) -> None:
-    """Run the server until interrupted."""
+def serve(app: FastAPI, settings: Settings) -> None:
+    """Run ``app`` (from :func:`create_server`) until interrupted."""
     import uvicorn
 
-    uvicorn.run(
-        create_server(settings), host=settings.ui_host, port=settings.ui_port, log_level="warning"
-    )
+    uvicorn.run(app, host=settings.ui_host, port=settings.ui_port, log_level="warning")

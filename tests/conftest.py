@@ -8,12 +8,16 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from assistant.corpus import load_corpus
 from assistant.embeddings import make_embedder
 from assistant.indexing import sync
+from assistant.server import create_server
 from assistant.service import Assistant
 from assistant.settings import Settings
+from assistant.webui import ChatHandlers
+from tests.servers import running
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -50,3 +54,19 @@ def corpus_copy(tmp_path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(CORPUS, target)
     return target
+
+
+@pytest.fixture(scope="module")
+def with_login(assistant, tmp_path_factory):
+    """A server whose chat asks for a login (Gradio auth), from a users file."""
+    users = tmp_path_factory.mktemp("u") / "users"
+    users.write_text("# help desk\nbo:second-pass\n", encoding="utf-8")
+    settings = assistant.settings.model_copy(
+        update={
+            "data_dir": tmp_path_factory.mktemp("d"),
+            "ui_users": [SecretStr("ana:pa55:word")],
+            "ui_users_file": users,
+            "rate_limit_per_minute": 5,
+        }
+    )
+    yield from running(create_server(settings, ChatHandlers(settings, assistant)))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_ui import free_port
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"

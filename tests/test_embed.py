@@ -15,9 +15,8 @@ import pytest
 
 from assistant.server import create_server
 from assistant.webui import ChatHandlers
+from tests.servers import free_port, running
 from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
-from tests.test_server import running, with_login  # noqa: F401 (a fixture)
-from tests.test_ui import free_port
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PLACEHOLDER = "http://127.0.0.1:7860/"  # the assistant's URL as the examples write it

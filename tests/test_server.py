@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
 import httpx
 import pytest
-import uvicorn
 from pydantic import SecretStr
 
 from assistant.errors import AssistantError
 from assistant.server import create_server
 from assistant.settings import Settings
 from assistant.webui import ChatHandlers
-from tests.test_ui import free_port
-
-
-def running(app):
-    """Start ``app`` with uvicorn on a free loopback port; yields its base URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+from tests.servers import running
 
 
 @pytest.fixture(scope="module")
@@ -249,22 +230,6 @@ def test_openai_errors_have_the_openai_shape(base_url, guarded):
         f"{guarded}/v1/chat/completions", json={"messages": [{"role": "user", "content": "GMV?"}]}
     )
     assert r.status_code == 401 and r.json()["error"]["type"] == "authentication_error"
-
-
-@pytest.fixture(scope="module")
-def with_login(assistant, tmp_path_factory):
-    """A server whose chat asks for a login (Gradio auth), from a users file."""
-    users = tmp_path_factory.mktemp("u") / "users"
-    users.write_text("# help desk\nbo:second-pass\n", encoding="utf-8")
-    settings = assistant.settings.model_copy(
-        update={
-            "data_dir": tmp_path_factory.mktemp("d"),
-            "ui_users": [SecretStr("ana:pa55:word")],
-            "ui_users_file": users,
-            "rate_limit_per_minute": 5,
-        }
-    )
-    yield from running(create_server(settings, ChatHandlers(settings, assistant)))
 
 
 def test_the_chat_asks_for_a_login_when_users_are_set(with_login):

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 
 import pytest
 
 from assistant.settings import Settings
 from assistant.uploads import UploadRejected
 from tests.conftest import CORPUS
+from tests.servers import free_port
 from ui import ChatHandlers, create_app
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _final(handlers: ChatHandlers, question: str, history=None) -> list[str]:
