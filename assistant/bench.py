@@ -141,6 +141,8 @@ def main() -> None:
             f"{load['requests']} requests, {load['errors']} errors, "
             f"{load['requests_per_s']} req/s, p50 {load['p50_ms']} ms, p95 {load['p95_ms']} ms"
         )
+        for kind, count in load["error_kinds"].items():
+            print(f"  error x{count}: {kind}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
 

@@ -15,7 +15,9 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -33,24 +35,24 @@ def _free_port() -> int:
 
 async def _clients(
     url: str, questions: list[str], clients: int, seconds: float
-) -> tuple[list[float], int]:
+) -> tuple[list[float], Counter[str]]:
     latencies: list[float] = []
-    errors = 0
+    errors: Counter[str] = Counter()  # what went wrong → how often
     deadline = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(timeout=30, limits=limits) as http:
 
         async def one(offset: int) -> None:
-            nonlocal errors
             i = offset
             while time.monotonic() < deadline:
                 started = time.perf_counter()
                 try:
                     r = await http.post(url, json={"question": questions[i % len(questions)]})
                     if r.status_code != 200:
-                        errors += 1
-                except httpx.HTTPError:
-                    errors += 1
+                        errors[f"HTTP {r.status_code}: {r.text[:120]}"] += 1
+                except httpx.HTTPError as exc:
+                    cause = exc.__cause__ or exc.__context__
+                    errors[f"{type(exc).__name__}: {exc} ({cause!r})"[:200]] += 1
                 latencies.append((time.perf_counter() - started) * 1000)
                 i += 1
 
@@ -72,9 +74,8 @@ def load_check(
         "ASSISTANT_API_TOKENS": "",
     }
     command = [str(Path(sys.executable).with_name("assistant")), "serve"]
-    server = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
+    log = tempfile.TemporaryFile("w+")  # a file, not a pipe nobody drains during the run
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True)
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -84,7 +85,8 @@ def load_check(
             except httpx.HTTPError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"assistant serve did not start: {server.stderr.read()[-2000:]}")
+                log.seek(0)
+                raise RuntimeError(f"assistant serve did not start: {log.read()[-2000:]}")
             time.sleep(0.3)
         latencies, errors = asyncio.run(
             _clients(f"http://127.0.0.1:{port}/api/ask", questions, clients, seconds)
@@ -92,11 +94,16 @@ def load_check(
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log.seek(0)
+        server_log = log.read()
+        log.close()
     return {
         "clients": clients,
         "seconds": seconds,
         "requests": len(latencies),
-        "errors": errors,
+        "errors": sum(errors.values()),
+        "error_kinds": dict(errors),
+        "server_log": server_log[-3000:],
         "requests_per_s": round(len(latencies) / seconds, 1),
         "p50_ms": round(statistics.median(latencies), 1) if latencies else 0.0,
         "p95_ms": round(percentile(latencies, 0.95), 1),

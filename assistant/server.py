@@ -48,6 +48,10 @@ log = logging.getLogger(__name__)
 
 #: imports the frontend from ./assets/, which the mounted Gradio app serves
 GRADIO_JS = Path(gr.__file__).parent / "templates" / "frontend" / "gradio.js"
+#: Idle keep-alive connections live this long. Uvicorn's 5 s default made the
+#: server close a connection just as a client reused it: 1-5 ReadErrors per 4,400
+#: requests in the load check; longer than proxies' and clients' own idle limits.
+KEEP_ALIVE_S = 75
 LOGIN_MESSAGE = "文章问答助手 · 请登录 / Please sign in"
 
 
@@ -157,4 +161,10 @@ def serve(app: FastAPI, settings: Settings) -> None:
     """Run ``app`` (from :func:`create_server`) until interrupted."""
     import uvicorn
 
-    uvicorn.run(app, host=settings.ui_host, port=settings.ui_port, log_level="warning")
+    uvicorn.run(
+        app,
+        host=settings.ui_host,
+        port=settings.ui_port,
+        log_level="warning",
+        timeout_keep_alive=KEEP_ALIVE_S,
+    )
