@@ -37,6 +37,11 @@ class CitationOut(BaseModel):
     quotes: list[str] = Field(description="The passage's sentences the answer quotes.")
 
 
+class Removed(BaseModel):
+    text: str
+    reason: str
+
+
 class AskResponse(BaseModel):
     """What ``assistant ask --json`` prints."""
 
@@ -48,6 +53,12 @@ class AskResponse(BaseModel):
     standalone_question: str = Field(description="The question with its follow-up resolved.")
     evidence: dict[str, float] = Field(description="Scores the refusal was decided on.")
     timings_ms: dict[str, float]
+    mode: str = Field(description="'extractive' (quoted) or 'llm' (model-written, checked).")
+    checked: int = Field(description="Model sentences checked against their passages.")
+    unsupported: int = Field(description="Model sentences removed: not backed by a passage.")
+    removed: list[Removed] = Field(description="The removed sentences and why.")
+    notice: str = Field(description="Shown above the answer (model unavailable, removals).")
+    model_error: str | None = Field(description="Why the model could not answer, if it failed.")
 
 
 class Health(BaseModel):

@@ -24,6 +24,9 @@ FRAMES: dict[Script, dict[str, str]] = {
         "further": "其他相关段落",
         "nearest": "最接近的段落",
         "whole": "展开全文段落",
+        "llm_down": "（语言模型暂时不可用，以下为文章原文摘录。）",
+        "llm_unchecked": "（语言模型的回答未能通过引用核查，以下为文章原文摘录。）",
+        "removed": "（已删除 {n} 句无法由所引段落证实的内容。）",
     },
     "zh-Hant": {
         "lead": "",
@@ -33,6 +36,9 @@ FRAMES: dict[Script, dict[str, str]] = {
         "further": "其他相關段落",
         "nearest": "最接近的段落",
         "whole": "展開全文段落",
+        "llm_down": "（語言模型暫時無法使用，以下為文章原文摘錄。）",
+        "llm_unchecked": "（語言模型的回答未能通過引用核查，以下為文章原文摘錄。）",
+        "removed": "（已刪除 {n} 句無法由所引段落證實的內容。）",
     },
     "en": {
         "lead": "From the articles (quoted in Chinese):\n",
@@ -42,6 +48,10 @@ FRAMES: dict[Script, dict[str, str]] = {
         "further": "Related passages",
         "nearest": "Nearest passages",
         "whole": "Show the whole passage",
+        "llm_down": "(The language model is unavailable; quoting the articles instead.)",
+        "llm_unchecked": "(The model's answer failed the citation check; quoting the articles "
+        "instead.)",
+        "removed": "({n} sentence(s) removed: not supported by the cited passages.)",
     },
 }
 
@@ -90,6 +100,12 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     # best sentence score and uncovered share: what the refusal was decided on
     evidence: dict[str, float] = field(default_factory=dict)
+    mode: str = "extractive"  # or "llm": written by the language model, then checked
+    checked: int = 0  # sentences of a model answer that were checked against passages
+    unsupported: int = 0  # … and removed because their passages do not back them
+    removed: list[dict[str, str]] = field(default_factory=list)  # {"text", "reason"}
+    notice: str = ""  # shown above the answer: model unavailable, sentences removed
+    model_error: str = ""  # why the model could not answer (no secrets)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -101,12 +117,19 @@ class Answer:
             "standalone_question": self.standalone or self.question,
             "evidence": {k: round(v, 4) for k, v in self.evidence.items()},
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "mode": self.mode,
+            "checked": self.checked,
+            "unsupported": self.unsupported,
+            "removed": self.removed,
+            "notice": self.notice,
+            "model_error": self.model_error or None,
         }
 
     def render(self) -> str:
         """The answer, then its sources: cited passages in full, the others in one line."""
         frame = FRAMES[self.script]
-        lines = [self.text, "", f"{frame['sources']}:"]
+        lines = [self.notice] if self.notice else []
+        lines += [self.text, "", f"{frame['sources']}:"]
         further = [c for c in self.citations if not c.cited and not self.refused]
         for c in self.citations:
             if c in further:

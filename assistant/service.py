@@ -1,30 +1,46 @@
 """The assistant as one LangChain (LCEL) chain: resolve → retrieve → answer.
 
 ``Assistant`` is what the edges (CLI, UI, HTTP) hold: it opens the index
-once, validates questions, and returns :class:`~assistant.answer.Answer`
-objects with per-stage timings. The retriever and the answerer are separate
-runnables, so either can be swapped (an LLM answerer comes later).
+once, validates questions, and streams or returns
+:class:`~assistant.response.Answer` objects with per-stage timings. The
+retriever and the answerer are separate runnables, so either can be swapped:
+
+* **extractive** (default): follow-ups resolved by rule, the answer quoted
+  from the passages (:mod:`assistant.answer`);
+* **llm** (``ASSISTANT_LLM_BASE_URL`` set): follow-ups condensed by the model,
+  the answer written by it and checked sentence by sentence
+  (:mod:`assistant.generate`). Whatever goes wrong with the model — down,
+  slow, 5xx, unreadable, nothing backed — the extractive answer is given
+  instead, with a notice, within ``llm_timeout`` seconds.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-from langchain_core.runnables import Runnable, RunnableLambda
+from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from .answer import compose
+from .citecheck import CitationChecker
 from .conversation import Query, resolve
 from .embeddings import Embedder, make_embedder
 from .errors import EmptyQuestion, QuestionTooLong
+from .generate import NothingSupported, generated_answer
 from .glossary import chinese_terms, expand
-from .response import Answer
+from .llm import LLMUnavailable, answer_chain, chat_model, condensed
+from .response import FRAMES, Answer
 from .retrieval import HybridRetriever
 from .settings import Settings
 from .store import Index
 from .text import detect_script, plain_question, to_simplified
+
+log = logging.getLogger(__name__)
 
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
 
@@ -51,13 +67,23 @@ def _match_words(text: str, script: str) -> str:
 class Assistant:
     """Answers questions from the index built at ``settings.index_dir``."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        model: BaseChatModel | None = None,
+    ) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(settings.embedder)
+        self.model = model if model is not None else chat_model(settings)
         self.reload()
         self.chain = self._build_chain()
         # Load jieba's dictionary, OpenCC and the model now, not in the first answer.
-        self.chain.invoke({"query": resolve("微信", []), "timings": {}})
+        self._extract({"query": resolve("微信", []), "timings": {}, **self._retrieve_for("微信")})
+
+    @property
+    def mode(self) -> str:
+        return "llm" if self.model is not None else "extractive"
 
     def reload(self) -> None:
         """Open the index again (after an index run): new passages, new BM25."""
@@ -66,49 +92,124 @@ class Assistant:
         self.retriever = HybridRetriever(index=index, k=s.k, fetch_k=s.fetch_k, rrf_k=s.rrf_k)
         self.index = index
 
-    def _build_chain(self) -> Runnable:
-        def retrieve(state: dict[str, Any]) -> dict[str, Any]:
-            started = time.perf_counter()
-            passages = self.retriever.invoke(expand(state["query"].text))
-            state["timings"]["retrieve"] = (time.perf_counter() - started) * 1000
-            return {**state, "passages": passages}
+    # -- the chain's steps -------------------------------------------------
 
-        def answer(state: dict[str, Any]) -> Answer:
+    def _resolve(self, state: dict[str, Any]) -> dict[str, Any]:
+        """The standalone question: condensed by the model, else by rule."""
+        question, history = state["question"], state["history"]
+        query = resolve(question, history)
+        if self.model is not None and history:
             started = time.perf_counter()
+            text = condensed(self.model, question, history, state["deadline"], self.settings)
+            state["timings"]["condense"] = (time.perf_counter() - started) * 1000
+            if text:
+                query = Query(question, text)
+        return {**state, "query": query}
+
+    def _retrieve_for(self, text: str) -> dict[str, Any]:
+        return {"passages": self.retriever.invoke(expand(text))}
+
+    def _retrieve(self, state: dict[str, Any]) -> dict[str, Any]:
+        started = time.perf_counter()
+        found = self._retrieve_for(state["query"].text)
+        state["timings"]["retrieve"] = (time.perf_counter() - started) * 1000
+        return {**state, **found}
+
+    def _embed(self, text: str) -> np.ndarray:
+        return np.asarray(self.embedder.model.embed_query(text), dtype=np.float32)
+
+    def _extract(self, state: dict[str, Any]) -> Answer:
+        """The extractive answer (the default, and the model's safety net)."""
+        started = time.perf_counter()
+        query: Query = state["query"]
+        script = detect_script(query.question)
+        result = compose(
+            query.question,
+            state["passages"],
+            self._embed(to_simplified(expand(query.text))),
+            self.index.sentence_vectors,
+            script,
+            focus=_match_words(query.focus or query.question, script),
+            context=_match_words(query.text, script) if query.focus else "",
+            weight=self.index.idf,
+            min_relevance=self.settings.min_relevance,
+            max_uncovered=self.settings.max_uncovered,
+            confident_relevance=self.settings.confident_relevance,
+            max_chars=self.settings.answer_max_chars,
+        )
+        result.standalone = query.text
+        state["timings"]["answer"] = (time.perf_counter() - started) * 1000
+        return result
+
+    def _generate(self, states: Iterator[dict[str, Any]]) -> Iterator[str | Answer]:
+        """The model's checked answer, streamed; the extractive one if it fails."""
+        for state in states:
             query: Query = state["query"]
             script = detect_script(query.question)
-            qvec = np.asarray(
-                self.embedder.model.embed_query(to_simplified(expand(query.text))),
-                dtype=np.float32,
+            checker = CitationChecker(
+                state["passages"], self._embed, self.index.sentence_vectors, self.index.idf
             )
-            result = compose(
-                query.question,
-                state["passages"],
-                qvec,
-                self.index.sentence_vectors,
-                script,
-                focus=_match_words(query.focus or query.question, script),
-                context=_match_words(query.text, script) if query.focus else "",
-                weight=self.index.idf,
-                min_relevance=self.settings.min_relevance,
-                max_uncovered=self.settings.max_uncovered,
-                confident_relevance=self.settings.confident_relevance,
-                max_chars=self.settings.answer_max_chars,
-            )
-            result.standalone = query.text
-            state["timings"]["answer"] = (time.perf_counter() - started) * 1000
-            return result
+            try:
+                for event in generated_answer(
+                    query.question if query.focus else query.text,
+                    script,
+                    state["passages"],
+                    answerer=self.answerer,
+                    checker=checker,
+                    deadline=state["deadline"],
+                    settings=self.settings,
+                ):
+                    if isinstance(event, Answer):
+                        event.standalone = query.text
+                        state["timings"].update(event.timings_ms)
+                    yield event
+            except LLMUnavailable as exc:
+                log.warning("answering without the model: %s", exc)
+                fallback = self._extract(state)
+                fallback.notice, fallback.model_error = FRAMES[script]["llm_down"], str(exc)
+                yield fallback
+            except NothingSupported as exc:
+                fallback = self._extract(state)
+                fallback.notice = FRAMES[script]["llm_unchecked"]
+                fallback.checked, fallback.unsupported = exc.checked, len(exc.removed)
+                fallback.removed = exc.removed
+                yield fallback
 
-        return RunnableLambda(retrieve) | RunnableLambda(answer)
+    def _build_chain(self) -> Runnable:
+        steps = RunnableLambda(self._resolve) | RunnableLambda(self._retrieve)
+        if self.model is None:
+            return steps | RunnableLambda(self._extract)
+        self.answerer = answer_chain(self.model)
+        return steps | RunnableGenerator(self._generate)
 
-    def ask(self, question: str, history: list[str] | None = None) -> Answer:
-        """Answer ``question``; ``history`` holds the earlier questions of a chat."""
+    # -- what the edges call ----------------------------------------------
+
+    def stream(self, question: str, history: list[str] | None = None) -> Iterator[str | Answer]:
+        """The answer to ``question`` as it is made: text (model sentences that
+        passed the check) and, last, the :class:`Answer`. ``history`` holds the
+        earlier questions of a chat. Raises InvalidQuestion before any output."""
         started = time.perf_counter()
         limit = self.settings.max_question_chars
         question = validate(question, limit)
         keep = self.settings.max_history_turns
         turns = [plain_question(h[:limit]) for h in (history or [])[-keep:]] if keep else []
         timings: dict[str, float] = {}
-        result: Answer = self.chain.invoke({"query": resolve(question, turns), "timings": timings})
-        result.timings_ms = {**timings, "total": (time.perf_counter() - started) * 1000}
-        return result
+        state = {
+            "question": question,
+            "history": turns,
+            "timings": timings,
+            "deadline": time.monotonic() + self.settings.llm_timeout,
+        }
+        for event in self.chain.stream(state):
+            if isinstance(event, Answer):
+                event.timings_ms = {**timings, "total": (time.perf_counter() - started) * 1000}
+            yield event
+
+    def ask(self, question: str, history: list[str] | None = None) -> Answer:
+        """Answer ``question``; ``history`` holds the earlier questions of a chat."""
+        final = None
+        for event in self.stream(question, history):
+            if isinstance(event, Answer):
+                final = event
+        assert final is not None  # every chain ends with an Answer
+        return final

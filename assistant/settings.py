@@ -86,6 +86,16 @@ class Settings(BaseSettings):
         description="Logins for the web chat, 'name:password' comma-separated; none = open.",
     )
     ui_users_file: Path | None = Field(None, description="More logins, 'name:password' per line.")
+    # Optional language model (any OpenAI-compatible chat endpoint); unset = extractive answers
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama)."
+    )
+    llm_model: str = Field("", description="Model name the endpoint serves, e.g. qwen2.5:7b.")
+    llm_api_key: SecretStr | None = Field(None, description="API key, if the endpoint wants one.")
+    llm_temperature: float = Field(0.1, ge=0.0, le=2.0, description="Sampling temperature.")
+    llm_timeout: float = Field(
+        30.0, gt=0, le=600, description="Seconds a whole model answer may take; then extractive."
+    )
 
     @field_validator("api_tokens", "allowed_origins", "ui_users", mode="before")
     @classmethod
@@ -114,7 +124,16 @@ class Settings(BaseSettings):
             raise ValueError("chunk_overlap must be smaller than chunk_size")
         if self.fetch_k < self.k:
             raise ValueError("fetch_k must be at least k")
+        if self.llm_base_url and not self.llm_model.strip():
+            raise ValueError("llm_model is required when llm_base_url is set")
+        if self.llm_base_url and not self.llm_base_url.startswith(("http://", "https://")):
+            raise ValueError("llm_base_url must start with http:// or https://")
         return self
+
+    @property
+    def uses_llm(self) -> bool:
+        """Answer with the language model (else: the extractive answer)."""
+        return bool(self.llm_base_url)
 
 
 def _secrets(values: list[SecretStr], file: Path | None, what: str) -> list[str]:

@@ -1,0 +1,235 @@
+"""The citation check: every sentence of a model's answer must be backed by
+the passage it cites, or it is not shown.
+
+A model's answer is cut into sentences (:class:`SentenceStream` does it while
+tokens stream in; ``[n]`` marks after the full stop stay with their
+sentence). Each sentence that states something is checked
+(:meth:`CitationChecker.check`):
+
+* its ``[n]`` must name a passage that was given to the model (1..k);
+* every number in it (1.92, 200, 2024) must appear in a cited passage;
+* it must be *about* what a cited passage says: the embedder's cosine
+  between the sentence and the passage's best sentence, and the IDF-weighted
+  share of the sentence's words found in the passage (for English, its
+  glossary terms), must both clear thresholds calibrated on
+  ``tests/data/claims.jsonl`` (paraphrases in three scripts vs. fabricated
+  claims and wrong citations);
+* sentences of a passage that read as instructions ("忽略之前的指令",
+  "ignore previous instructions") never count as support, so an answer that
+  obeys an injected instruction finds nothing to stand on.
+
+A sentence without ``[n]`` is checked against every passage and, if one
+supports it, gets that citation. A line that states nothing (no number, no
+content word: "根据文章：") is kept as it is and not counted.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from langchain_core.documents import Document
+
+from .chunking import chunk_sentences, sentence_id
+from .glossary import chinese_terms
+from .matching import Weight, is_name, lexical, match, salient_tokens
+from .text import han_count, lower_forms, to_simplified
+
+MARK = re.compile(r"\s*\[(\d{1,3})\]")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_LIST_PREFIX = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)、])\s+")
+_ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'-]+")
+_ENGLISH_STOP = frozenset(
+    "the a an and or but of to in on at by for with from as is are was were be been being "
+    "it its this that these those there here than then so such also very more most less "
+    "has have had do does did will would can could should may might must not no yes "
+    "i you he she we they me him her us them my your our their what which who whom whose "
+    "when where why how all any both each few other some only own same too just about "
+    "according article articles passage passages answer".split()
+)
+# Sentences addressed to a model rather than to readers: never evidence.
+INSTRUCTION = re.compile(
+    r"忽略|無視|无视|(之前|以上|上述|前面|所有)的?(指令|指示|提示|要求)|系统提示|系統提示"
+    r"|你(现在|現在)是|扮演|ignore\s+(all\s+|the\s+)?(previous|prior|above|earlier)"
+    r"|disregard\s+(all\s+|the\s+)?(previous|prior|above)|system\s+prompt|you\s+are\s+now",
+    re.IGNORECASE,
+)
+# Calibrated on tests/data/claims.jsonl (see test_citecheck). A Chinese sentence
+# needs meaning (cosine) and words (IDF-weighted share), and enough of both
+# together: paraphrases scored ≥ 1.15, fabrications and wrong citations ≤ 1.02
+# (one subtle contradiction, 1.20, passes). English sentences are matched across
+# languages by the embedder and by their glossary terms: paraphrases ≥ 0.38
+# cosine, wrong ones ≤ 0.36 or few glossary terms. Numbers are checked apart.
+ZH_MIN_DENSE, ZH_MIN_LEXICAL, ZH_MIN_SUM = 0.45, 0.4, 1.1
+EN_MIN_DENSE, EN_MIN_LEXICAL = 0.37, 0.6
+
+
+@dataclass
+class Claim:
+    """One sentence of the answer and the verdict on it."""
+
+    text: str  # as written, without its [n] marks
+    cites: list[int]
+    checked: bool = True
+    supported: bool = True
+    reason: str = ""
+    # passage number → the sentence of it that best supports the claim
+    support: dict[int, str] = field(default_factory=dict)
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers in ``text``, normalised (full-width digits, 1,000 → 1000).
+
+    >>> sorted(numbers("增长１.92倍，超过1,000人，2024年"))
+    ['1.92', '1000', '2024']
+    """
+    plain = unicodedata.normalize("NFKC", text)
+    found = set()
+    for m in _NUMBER.finditer(plain):
+        value = m.group()
+        if "," in value and re.fullmatch(r"\d{1,3}(,\d{3})+", value):
+            value = value.replace(",", "")
+        found.update(value.split(","))
+    return found
+
+
+def split_marks(sentence: str) -> tuple[str, list[int]]:
+    """The sentence without its ``[n]`` marks, and the marks in order.
+
+    >>> split_marks("GMV增长1.92倍[1][3]。")
+    ('GMV增长1.92倍。', [1, 3])
+    """
+    cites = [int(n) for n in MARK.findall(sentence)]
+    return MARK.sub("", sentence).strip(), list(dict.fromkeys(cites))
+
+
+class CitationChecker:
+    """Checks sentences against the numbered passages the model was given."""
+
+    def __init__(
+        self,
+        passages: list[Document],
+        embed: Callable[[str], np.ndarray],
+        sentence_vectors: Callable[[list[str]], dict[str, np.ndarray]],
+        weight: Weight,
+    ) -> None:
+        self.passages = passages
+        self.embed = embed
+        self.weight = weight
+        self._sentences: dict[int, list[str]] = {}
+        self._forms: dict[int, list[str]] = {}
+        self._numbers: dict[int, set[str]] = {}
+        self._vectors: dict[str, np.ndarray] = {}
+        for n, doc in enumerate(passages, start=1):
+            evidence = [s for s in chunk_sentences(doc.page_content) if not INSTRUCTION.search(s)]
+            self._sentences[n] = evidence
+            text = "\n".join(evidence)
+            self._forms[n] = lower_forms(text) + lower_forms(doc.metadata.get("section", ""))
+            self._numbers[n] = numbers(text)
+        self._vectors = sentence_vectors([s for ss in self._sentences.values() for s in ss])
+
+    def check(self, sentence: str) -> Claim:
+        """The verdict on one sentence of the answer."""
+        text, cites = split_marks(_LIST_PREFIX.sub("", sentence))
+        english = han_count(text) == 0
+        tokens = self._tokens(text, english)
+        figures = numbers(text)
+        words = [w for w in _ENGLISH_WORD.findall(text) if w.lower() not in _ENGLISH_STOP]
+        if not tokens and not figures and not (english and words):
+            return Claim(text, cites, checked=False)
+        claim = Claim(text, cites)
+        unknown = [n for n in cites if n not in self._sentences]
+        if unknown:
+            claim.supported = False
+            given = len(self.passages)
+            claim.reason = f"cites [{unknown[0]}], but only {given} passages were given"
+            return claim
+        candidates = cites or list(self._sentences)
+        vector = self.embed(text if english else to_simplified(text))
+        verdicts = {n: self._support(n, vector, tokens, english) for n in candidates}
+        backing = {n: best for n, (ok, best, _) in verdicts.items() if ok}
+        missing = sorted(figures - set().union(*(self._numbers[n] for n in candidates)))
+        if missing:
+            claim.supported = False
+            shown = ", ".join(f"[{n}]" for n in candidates) if cites else "any passage"
+            claim.reason = f"{missing[0]} is not in {shown}"
+        elif not backing:
+            claim.supported = False
+            claim.reason = (
+                f"not supported by {', '.join(f'[{n}]' for n in cites)}"
+                if cites
+                else "no citation, and no passage supports it"
+            )
+        else:
+            if not cites:  # uncited but supported: cite the best passage
+                best = max(backing, key=lambda n: verdicts[n][2])
+                claim.cites, backing = [best], {best: backing[best]}
+            claim.support = backing
+        return claim
+
+    def _tokens(self, text: str, english: bool) -> list[str]:
+        if english:
+            acronyms = [w.lower() for w in _ENGLISH_WORD.findall(text) if w.isupper()]
+            return chinese_terms(text) + acronyms
+        return [t for t in salient_tokens(text) if not t.replace(".", "").isdigit()]
+
+    def _support(
+        self, n: int, vector: np.ndarray, tokens: list[str], english: bool
+    ) -> tuple[bool, str, float]:
+        """(supports?, best sentence, score) of passage ``n`` for the claim."""
+        scored = [
+            (float(np.dot(vector, self._vectors[sentence_id(s)])), s)
+            for s in self._sentences[n]
+            if sentence_id(s) in self._vectors
+        ]
+        if not scored:
+            return False, "", 0.0
+        dense, best = max(scored)
+        forms = self._forms[n]
+        lex = lexical(tokens, forms, [], self.weight) if tokens else 0.0
+        missing_name = any(is_name(t) and match(t, forms) < 0.5 for t in tokens)
+        if english:
+            ok = dense >= EN_MIN_DENSE and (lex >= EN_MIN_LEXICAL or not tokens)
+        else:
+            ok = (
+                dense >= ZH_MIN_DENSE
+                and lex >= ZH_MIN_LEXICAL
+                and dense + lex >= ZH_MIN_SUM
+                and not missing_name
+            )
+        return ok, best, dense + lex
+
+
+class SentenceStream:
+    """Cuts streamed text into sentences as soon as each is complete.
+
+    A sentence ends at 。！？!?; (or ". " in English) or a line break, plus
+    any ``[n]`` marks right after it. It is released only when the next
+    character shows that no more marks follow.
+    """
+
+    _END = re.compile(r"[。！？!?；;\n]|\.(?=\s)")
+    _TRAILING = re.compile(r"(?:\s*\[\d{1,3}\])*")
+
+    def __init__(self) -> None:
+        self.buffer = ""
+
+    def feed(self, chunk: str) -> list[str]:
+        self.buffer += chunk
+        out = []
+        while m := self._END.search(self.buffer):
+            tail = self._TRAILING.match(self.buffer, m.end())
+            end = tail.end() if tail else m.end()
+            rest = self.buffer[end:]
+            if not rest.strip() or re.match(r"\s*\[\d{0,3}$", rest):
+                break  # marks may still follow
+            out.append(self.buffer[:end])
+            self.buffer = rest
+        return [s for s in out if s.strip()]
+
+    def flush(self) -> list[str]:
+        last, self.buffer = self.buffer, ""
+        return [last] if last.strip() else []
