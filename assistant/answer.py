@@ -37,7 +37,7 @@ from langchain_core.documents import Document
 from .chunking import chunk_sentences, sentence_id
 from .matching import Weight, coverage, length_weight, lexical, salient_tokens
 from .response import FRAMES, Answer, citation_from
-from .text import Script, lower_forms, to_script
+from .text import Script, looks_like_instruction, lower_forms, to_script
 
 _QUANTITY = re.compile(
     r"多少|几|多大|比例|占比|增长|涨|降|倍|率|how (much|many)|ratio|percent|grow", re.IGNORECASE
@@ -84,6 +84,8 @@ def score_sentences(
         section_forms = lower_forms(doc.metadata.get("section", ""))
         prior = 1.0 / (1.0 + 0.05 * p)
         for i, sentence in enumerate(chunk_sentences(doc.page_content)):
+            if looks_like_instruction(sentence):  # an injection is never quoted
+                continue
             vec = vectors.get(sentence_id(sentence))
             dense = float(vec @ qvec) if vec is not None else 0.0
             forms = lower_forms(sentence)
@@ -110,11 +112,16 @@ def _in_context(c: _Candidate, passages: list[Document], question: str) -> list[
     out = [c.sentence]
     if c.position > 0 and _DIGIT.search(c.sentence) and not _PERIOD.search(c.sentence):
         before = sentences[c.position - 1]
-        if re.search(r"\d{4}年", before) and len(before) <= 40:
+        if (
+            re.search(r"\d{4}年", before)
+            and len(before) <= 40
+            and not looks_like_instruction(before)
+        ):
             out.insert(0, before)
     if c.position + 1 < len(sentences):
         after = sentences[c.position + 1]
-        if len(c.sentence) < 25 or (_WHY.search(question) and _BECAUSE.search(after)):
+        wanted = len(c.sentence) < 25 or (_WHY.search(question) and _BECAUSE.search(after))
+        if wanted and not looks_like_instruction(after):
             out.append(after)
     return out
 

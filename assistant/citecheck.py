@@ -14,9 +14,9 @@ sentence). Each sentence that states something is checked
   glossary terms), must both clear thresholds calibrated on
   ``tests/data/claims.jsonl`` (paraphrases in three scripts vs. fabricated
   claims and wrong citations);
-* sentences of a passage that read as instructions ("忽略之前的指令",
-  "ignore previous instructions") never count as support, so an answer that
-  obeys an injected instruction finds nothing to stand on.
+* a passage that addresses a model ("忽略之前的指令", "ignore previous
+  instructions") backs nothing, so an answer that obeys an injected
+  instruction finds nothing to stand on.
 
 A sentence without ``[n]`` is checked against every passage and, if one
 supports it, gets that citation. A line that states nothing (no number, no
@@ -34,14 +34,16 @@ import numpy as np
 from langchain_core.documents import Document
 
 from .chunking import chunk_sentences, sentence_id
-from .glossary import chinese_terms
+from .glossary import chinese_terms, expand
 from .matching import Weight, is_name, lexical, match, salient_tokens
-from .text import han_count, lower_forms, to_simplified
+from .text import han_count, looks_like_instruction, lower_forms, to_simplified
 
 MARK = re.compile(r"\s*\[(\d{1,3})\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _LIST_PREFIX = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)、])\s+")
 _ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'-]+")
+# Words that frame an answer ("根据文章：") rather than state anything.
+_FRAMING = frozenset("文章 根据 资料 段落 来源 以下 如下 总结 回答 答案 提到 显示 表示".split())
 _ENGLISH_STOP = frozenset(
     "the a an and or but of to in on at by for with from as is are was were be been being "
     "it its this that these those there here than then so such also very more most less "
@@ -50,21 +52,16 @@ _ENGLISH_STOP = frozenset(
     "when where why how all any both each few other some only own same too just about "
     "according article articles passage passages answer".split()
 )
-# Sentences addressed to a model rather than to readers: never evidence.
-INSTRUCTION = re.compile(
-    r"忽略|無視|无视|(之前|以上|上述|前面|所有)的?(指令|指示|提示|要求)|系统提示|系統提示"
-    r"|你(现在|現在)是|扮演|ignore\s+(all\s+|the\s+)?(previous|prior|above|earlier)"
-    r"|disregard\s+(all\s+|the\s+)?(previous|prior|above)|system\s+prompt|you\s+are\s+now",
-    re.IGNORECASE,
-)
 # Calibrated on tests/data/claims.jsonl (see test_citecheck). A Chinese sentence
 # needs meaning (cosine) and words (IDF-weighted share), and enough of both
 # together: paraphrases scored ≥ 1.15, fabrications and wrong citations ≤ 1.02
 # (one subtle contradiction, 1.20, passes). English sentences are matched across
-# languages by the embedder and by their glossary terms: paraphrases ≥ 0.38
-# cosine, wrong ones ≤ 0.36 or few glossary terms. Numbers are checked apart.
+# languages (the mean cosine of the sentence and of the sentence with its glossary
+# terms) and by those terms: paraphrases ≥ 0.455, wrong ones ≤ 0.43 or few
+# terms: a thin margin, so English leans on the number check. Numbers are
+# checked apart.
 ZH_MIN_DENSE, ZH_MIN_LEXICAL, ZH_MIN_SUM = 0.45, 0.4, 1.1
-EN_MIN_DENSE, EN_MIN_LEXICAL = 0.37, 0.6
+EN_MIN_DENSE, EN_MIN_LEXICAL = 0.44, 0.6
 
 
 @dataclass
@@ -124,7 +121,9 @@ class CitationChecker:
         self._numbers: dict[int, set[str]] = {}
         self._vectors: dict[str, np.ndarray] = {}
         for n, doc in enumerate(passages, start=1):
-            evidence = [s for s in chunk_sentences(doc.page_content) if not INSTRUCTION.search(s)]
+            # a passage that talks to the model (an injection) backs nothing at all
+            quarantined = looks_like_instruction(doc.page_content)
+            evidence = [] if quarantined else chunk_sentences(doc.page_content)
             self._sentences[n] = evidence
             text = "\n".join(evidence)
             self._forms[n] = lower_forms(text) + lower_forms(doc.metadata.get("section", ""))
@@ -148,7 +147,10 @@ class CitationChecker:
             claim.reason = f"cites [{unknown[0]}], but only {given} passages were given"
             return claim
         candidates = cites or list(self._sentences)
-        vector = self.embed(text if english else to_simplified(text))
+        if english:  # across languages: the claim, and the claim with its Chinese terms
+            vector = (self.embed(text) + self.embed(expand(text))) / 2  # averages the cosines
+        else:
+            vector = self.embed(to_simplified(text))
         verdicts = {n: self._support(n, vector, tokens, english) for n in candidates}
         backing = {n: best for n, (ok, best, _) in verdicts.items() if ok}
         missing = sorted(figures - set().union(*(self._numbers[n] for n in candidates)))
@@ -174,7 +176,11 @@ class CitationChecker:
         if english:
             acronyms = [w.lower() for w in _ENGLISH_WORD.findall(text) if w.isupper()]
             return chinese_terms(text) + acronyms
-        return [t for t in salient_tokens(text) if not t.replace(".", "").isdigit()]
+        return [
+            t
+            for t in salient_tokens(text)
+            if not t.replace(".", "").isdigit() and to_simplified(t) not in _FRAMING
+        ]
 
     def _support(
         self, n: int, vector: np.ndarray, tokens: list[str], english: bool

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from .api_schema import CitationOut
+from .errors import AssistantError
 from .response import Answer
 
 MODEL = "article-assistant"
@@ -99,8 +100,10 @@ def completion(answer: Answer, model: str) -> dict[str, Any]:
     }
 
 
-def stream(answer: Answer, model: str) -> Iterator[str]:
-    """Server-sent events of a ``chat.completion.chunk`` stream."""
+def stream(events: Iterator[str | Answer], model: str) -> Iterator[str]:
+    """Server-sent events of a ``chat.completion.chunk`` stream: the model's
+    checked sentences as they pass, then the rest of the reply (notice,
+    sources); an extractive answer arrives line by line."""
     base = {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion.chunk",
@@ -117,9 +120,29 @@ def stream(answer: Answer, model: str) -> Iterator[str]:
         return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
 
     yield event({"role": "assistant", "content": ""})
-    for line in answer.render().splitlines(keepends=True):
-        yield event({"content": line})
-    yield event(
-        {}, "stop", citations=[c.to_dict() for c in answer.citations], refused=answer.refused
-    )
+    streamed = ""
+    try:
+        for item in events:
+            if isinstance(item, str):
+                piece = item.strip() if not streamed else _joiner(item) + item.strip()
+                streamed += piece
+                yield event({"content": piece})
+                continue
+            if streamed and item.text == streamed:  # the model's answer: add the rest
+                rest = "\n\n".join(p for p in (item.notice, item.sources_text()) if p)
+                lines = ["\n\n", rest]
+            else:  # extractive (or the fallback after a failed model answer)
+                lines = (["\n\n"] if streamed else []) + item.render().splitlines(keepends=True)
+            for line in lines:
+                yield event({"content": line})
+            citations = [c.to_dict() for c in item.citations]
+            yield event({}, "stop", citations=citations, refused=item.refused)
+    except AssistantError as exc:  # after the headers went out: an error event
+        error = {"message": str(exc), "type": "server_error", "code": 503}
+        yield f"data: {json.dumps({'error': error}, ensure_ascii=False)}\n\n"
     yield "data: [DONE]\n\n"
+
+
+def _joiner(sentence: str) -> str:
+    """Space between English sentences, nothing between Chinese ones."""
+    return " " if sentence.strip()[:1].isascii() else ""

@@ -126,10 +126,14 @@ class Answer:
         }
 
     def render(self) -> str:
-        """The answer, then its sources: cited passages in full, the others in one line."""
+        """The notice, the answer, then its sources (plain text, for the terminal)."""
+        head = [self.notice] if self.notice else []
+        return "\n".join([*head, self.text, "", self.sources_text()])
+
+    def sources_text(self) -> str:
+        """Cited passages in full, the others in one line each."""
         frame = FRAMES[self.script]
-        lines = [self.notice] if self.notice else []
-        lines += [self.text, "", f"{frame['sources']}:"]
+        lines = [f"{frame['sources']}:"]
         further = [c for c in self.citations if not c.cited and not self.refused]
         for c in self.citations:
             if c in further:

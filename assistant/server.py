@@ -72,8 +72,11 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
             f"{first.get('msg', 'not valid JSON')}",
         )
 
-    def answer(path: str, question: str, earlier: list[str], messages: int) -> Any:
-        """The Answer, or the JSON error an edge returns (same rules for both APIs)."""
+    def answer(
+        path: str, question: str, earlier: list[str], messages: int, streaming: bool = False
+    ) -> Any:
+        """The Answer (or its event stream), or the JSON error an edge returns
+        (same rules for both APIs)."""
         if h.assistant is None:
             return error_response(path, 503, h.startup_error)
         if messages > settings.max_history_messages:
@@ -81,6 +84,8 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
                 path, 422, f"History over {settings.max_history_messages} messages."
             )
         try:
+            if streaming:
+                return h.assistant.stream(question, earlier)  # checks the question now
             return h.assistant.ask(question, earlier)
         except InvalidQuestion as exc:
             return error_response(path, 422, str(exc))
@@ -116,7 +121,7 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
             question, earlier = question_and_history(body)
         except ValueError as exc:
             return error_response("/v1", 422, str(exc))
-        result = answer("/v1", question, earlier, len(body.messages) - 1)
+        result = answer("/v1", question, earlier, len(body.messages) - 1, body.stream)
         if isinstance(result, JSONResponse):
             return result
         if body.stream:

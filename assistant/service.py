@@ -187,22 +187,26 @@ class Assistant:
     def stream(self, question: str, history: list[str] | None = None) -> Iterator[str | Answer]:
         """The answer to ``question`` as it is made: text (model sentences that
         passed the check) and, last, the :class:`Answer`. ``history`` holds the
-        earlier questions of a chat. Raises InvalidQuestion before any output."""
+        earlier questions of a chat. A bad question raises InvalidQuestion here,
+        before any output."""
         started = time.perf_counter()
         limit = self.settings.max_question_chars
         question = validate(question, limit)
         keep = self.settings.max_history_turns
         turns = [plain_question(h[:limit]) for h in (history or [])[-keep:]] if keep else []
-        timings: dict[str, float] = {}
         state = {
             "question": question,
             "history": turns,
-            "timings": timings,
+            "timings": {},
             "deadline": time.monotonic() + self.settings.llm_timeout,
         }
+        return self._events(state, started)
+
+    def _events(self, state: dict[str, Any], started: float) -> Iterator[str | Answer]:
         for event in self.chain.stream(state):
             if isinstance(event, Answer):
-                event.timings_ms = {**timings, "total": (time.perf_counter() - started) * 1000}
+                total = (time.perf_counter() - started) * 1000
+                event.timings_ms = {**state["timings"], "total": total}
             yield event
 
     def ask(self, question: str, history: list[str] | None = None) -> Answer:

@@ -57,11 +57,15 @@ def _source(c: Citation, script: str, whole_label: str) -> str:
     )
 
 
+def text_body(text: str) -> str:
+    """Answer text, escaped, with [n] as superscript citation marks."""
+    return "\n\n".join(_MARK.sub(r"<sup>[\1]</sup>", escape(line)) for line in text.split("\n"))
+
+
 def answer_body(answer: Answer) -> str:
-    """The answer's sentences, escaped, with [n] as superscript citation marks."""
-    return "\n\n".join(
-        _MARK.sub(r"<sup>[\1]</sup>", escape(line)) for line in answer.text.split("\n")
-    )
+    """The answer's notice (in italics) and sentences."""
+    body = text_body(answer.text)
+    return f"<i>{escape(answer.notice)}</i>\n\n{body}" if answer.notice else body
 
 
 def answer_markup(answer: Answer) -> str:

@@ -22,11 +22,13 @@ import gradio as gr
 from .errors import AssistantError, EmptyQuestion
 from .feedback import FeedbackLog
 from .indexing import index_corpus
+from .response import Answer
 from .service import Assistant
 from .settings import Settings
 from .store import read_manifest
+from .text import detect_script
 from .uploads import UploadRejected, save_upload
-from .webformat import answer_body, answer_markup, escape
+from .webformat import answer_body, answer_markup, escape, text_body
 
 EXAMPLES = [
     "微信小店的GMV增长了多少？",
@@ -88,20 +90,31 @@ class ChatHandlers:
                 self.startup_error = str(exc)
 
     def reply(self, message: str, history: list[dict[str, Any]]) -> Iterator[str]:
-        """Stream the answer to ``message``: its sentences one by one, then the sources."""
+        """Stream the answer to ``message``: a model's checked sentences as they
+        pass (or the quoted sentences one by one), then the answer with sources."""
         if self.assistant is None:
             raise gr.Error(self.startup_error)
         earlier = [_text(m.get("content")) for m in history if m.get("role") == "user"]
+        joiner = " " if detect_script(message) == "en" else ""
+        streamed: list[str] = []
+        answer: Answer | None = None
         try:
-            answer = self.assistant.ask(message, earlier)
+            for event in self.assistant.stream(message, earlier):
+                if isinstance(event, Answer):
+                    answer = event
+                else:
+                    streamed.append(event.strip())
+                    yield text_body(joiner.join(streamed))
         except EmptyQuestion as exc:
             yield str(exc)
             return
         except AssistantError as exc:
             raise gr.Error(str(exc)) from exc
-        body = answer_body(answer).split("\n\n")
-        for end in range(1, len(body) + 1):
-            yield "\n\n".join(body[:end])
+        assert answer is not None  # the stream always ends with the Answer
+        if not streamed:  # extractive: show the quoted sentences one by one
+            body = answer_body(answer).split("\n\n")
+            for end in range(1, len(body) + 1):
+                yield "\n\n".join(body[:end])
         markup = answer_markup(answer)
         self._remember(markup, answer.to_dict())
         yield markup
