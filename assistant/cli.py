@@ -35,10 +35,11 @@ class BadSetting(AssistantError):
     """An ``ASSISTANT_*`` variable or option has a value Settings refuses."""
 
     def __init__(self, error: ValidationError) -> None:
-        problems = [
-            f"ASSISTANT_{'_'.join(map(str, e['loc'])).upper() or 'SETTINGS'}: {e['msg']}"
-            for e in error.errors()
-        ]
+        problems = []
+        for e in error.errors():
+            message = e["msg"].removeprefix("Value error, ")
+            where = "_".join(map(str, e["loc"])).upper()
+            problems.append(f"ASSISTANT_{where}: {message}" if where else message)
         super().__init__("Bad setting: " + "; ".join(problems))
 
 

@@ -22,7 +22,6 @@ answer.
 
 from __future__ import annotations
 
-import logging
 import queue
 import re
 import threading
@@ -42,8 +41,6 @@ from .errors import AssistantError
 from .response import FRAMES
 from .settings import Settings
 from .text import Script
-
-log = logging.getLogger(__name__)
 
 #: the longest model answer read; the rest is dropped (the prompt asks for ≤ 4 sentences)
 MAX_ANSWER_CHARS = 2000
@@ -205,7 +202,6 @@ def stream_text(
             if kind == "end":
                 return
             if kind == "error":
-                log.warning("language model failed: %s", reason(value, settings))
                 raise LLMUnavailable(reason(value, settings)) from None
             if not isinstance(value, str):
                 raise LLMUnavailable(reason(TypeError(), settings))

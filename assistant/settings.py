@@ -125,9 +125,9 @@ class Settings(BaseSettings):
         if self.fetch_k < self.k:
             raise ValueError("fetch_k must be at least k")
         if self.llm_base_url and not self.llm_model.strip():
-            raise ValueError("llm_model is required when llm_base_url is set")
+            raise ValueError("ASSISTANT_LLM_MODEL is required with ASSISTANT_LLM_BASE_URL")
         if self.llm_base_url and not self.llm_base_url.startswith(("http://", "https://")):
-            raise ValueError("llm_base_url must start with http:// or https://")
+            raise ValueError("ASSISTANT_LLM_BASE_URL must start with http:// or https://")
         return self
 
     @property
