@@ -17,7 +17,7 @@ from assistant.server import create_server
 from assistant.service import Assistant
 from assistant.settings import Settings
 from assistant.webui import ChatHandlers
-from tests.servers import running
+from tests.servers import launch_browser, running
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -70,3 +70,9 @@ def with_login(assistant, tmp_path_factory):
         }
     )
     yield from running(create_server(settings, ChatHandlers(settings, assistant)))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian chromium (skipped where it is missing, outside CI)."""
+    yield from launch_browser()

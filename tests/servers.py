@@ -1,12 +1,51 @@
-"""Real servers for tests: a free loopback port, and an app run by uvicorn on it."""
+"""Real servers and a real browser for tests: a free loopback port, an app
+run by uvicorn on it, and Debian's headless chromium."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import threading
 import time
+from pathlib import Path
 
+import pytest
 import uvicorn
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"  # screenshots
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# As root in a container, with this machine's closed network: no sandbox, no GPU,
+# and none of chromium's background connections.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def need_chromium() -> None:
+    """Skip the calling test module without chromium (CI must have it)."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            raise RuntimeError("chromium is missing: .ci/run installs it with apt-get")
+        pytest.skip("Debian chromium not installed (apt-get install chromium)")
+
+
+def launch_browser():
+    """Headless chromium under Playwright; yields the browser (a fixture body)."""
+    need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 def free_port() -> int:

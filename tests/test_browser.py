@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -14,27 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import free_port
+from tests.servers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# As root in a container, with this machine's closed network: no sandbox, no GPU,
-# and none of chromium's background connections.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError("chromium is missing: .ci/run installs it with apt-get")
+if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
     pytest.skip("Debian chromium not installed (apt-get install chromium)", allow_module_level=True)
 
 

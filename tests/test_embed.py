@@ -15,8 +15,7 @@ import pytest
 
 from assistant.server import create_server
 from assistant.webui import ChatHandlers
-from tests.servers import free_port, running
-from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.servers import ARTIFACTS, free_port, running
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PLACEHOLDER = "http://127.0.0.1:7860/"  # the assistant's URL as the examples write it
@@ -73,16 +72,6 @@ def assistant_url(assistant, wiki, stranger, tmp_path_factory):
     for url in running(create_server(settings, ChatHandlers(settings, assistant))):
         wiki.assistant = stranger.assistant = f"{url}/"
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def ask_and_check(scope, screenshot_of, name: str) -> None:

@@ -19,7 +19,7 @@ from assistant.server import create_server
 from assistant.service import Assistant
 from assistant.webui import ChatHandlers
 from tests.fake_llm import Call, FakeLLM, Reply
-from tests.servers import free_port, running
+from tests.servers import ARTIFACTS, free_port, running
 
 KEY = "sk-test-do-not-log-4f2a"
 GMV = "微信小店的GMV增长了多少？"
@@ -247,3 +247,32 @@ def test_openai_stream_from_the_server(smart, fake):
         assert chunks[-1]["choices"][0]["finish_reason"] == "stop" and chunks[-1]["citations"]
         ask = httpx.post(f"{url}/api/ask", json={"question": GMV}).json()
         assert ask["mode"] == "llm" and ask["checked"] == 2 and ask["unsupported"] == 0
+
+
+def test_a_person_sees_the_checked_model_answer_in_the_chat(smart, fake, browser):
+    """In chromium: the model's backed sentences appear, the removed one does
+    not, the notice says so, and the sources show the backing sentence."""
+
+    def reply(call: Call) -> Reply:
+        n = call.n_with("GMV規模增長1.92倍")
+        return Reply(
+            f"微信小店的GMV增长了1.92倍[{n}]。订单数量增长了2.25倍[{n}]。"
+            f"微信小店已成为国内第一大电商平台[{n}]。",
+            chunk_delay=0.05,
+        )
+
+    fake.answer = reply
+    for url in running(create_server(smart.settings, ChatHandlers(smart.settings, smart))):
+        page = browser.new_page(viewport={"width": 1200, "height": 1000})
+        page.goto(url)
+        page.fill("textarea[data-testid='textbox']", GMV)
+        page.press("textarea[data-testid='textbox']", "Enter")
+        bot = page.locator(".bot .message-content").last
+        page.wait_for_selector(".bot .message-content >> text=来源", timeout=60_000)
+        shown = bot.inner_text()
+        assert "1.92倍" in shown and "2.25倍" in shown and "第一大电商平台" not in shown
+        assert "已删除 1 句" in shown
+        assert "GMV规模增长1.92倍" in bot.locator("mark").first.inner_text()  # the backing one
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "chat-model-answer.png"), full_page=True)
+        page.close()
