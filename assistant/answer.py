@@ -16,6 +16,8 @@ is invented. How a sentence is chosen:
 * a sentence brings its neighbours when it needs them: the one before when
   only that one says the year, the one after when it is very short or gives
   the reason a "why" question asks for;
+* a passage that addresses a language model (a prompt injection:
+  ``text.looks_like_instruction``) is never quoted;
 * **refusal**: when the best score is under ``min_relevance``; when a name
   in the question (快手, TikTok) is in none of the passages; or when much of
   its other content is missing and the best score is under
@@ -81,11 +83,11 @@ def score_sentences(
     wants_list = bool(_LIST.search(question))
     out = []
     for p, doc in enumerate(passages):
+        if looks_like_instruction(doc.page_content):  # an injection: nothing of it is quoted
+            continue
         section_forms = lower_forms(doc.metadata.get("section", ""))
         prior = 1.0 / (1.0 + 0.05 * p)
         for i, sentence in enumerate(chunk_sentences(doc.page_content)):
-            if looks_like_instruction(sentence):  # an injection is never quoted
-                continue
             vec = vectors.get(sentence_id(sentence))
             dense = float(vec @ qvec) if vec is not None else 0.0
             forms = lower_forms(sentence)
@@ -112,16 +114,11 @@ def _in_context(c: _Candidate, passages: list[Document], question: str) -> list[
     out = [c.sentence]
     if c.position > 0 and _DIGIT.search(c.sentence) and not _PERIOD.search(c.sentence):
         before = sentences[c.position - 1]
-        if (
-            re.search(r"\d{4}年", before)
-            and len(before) <= 40
-            and not looks_like_instruction(before)
-        ):
+        if re.search(r"\d{4}年", before) and len(before) <= 40:
             out.insert(0, before)
     if c.position + 1 < len(sentences):
         after = sentences[c.position + 1]
-        wanted = len(c.sentence) < 25 or (_WHY.search(question) and _BECAUSE.search(after))
-        if wanted and not looks_like_instruction(after):
+        if len(c.sentence) < 25 or (_WHY.search(question) and _BECAUSE.search(after)):
             out.append(after)
     return out
 

@@ -26,7 +26,6 @@ content word: "根据文章：") is kept as it is and not counted.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -39,7 +38,11 @@ from .matching import Weight, is_name, lexical, match, salient_tokens
 from .text import han_count, looks_like_instruction, lower_forms, to_simplified
 
 MARK = re.compile(r"\s*\[(\d{1,3})\]")
+# [1, 2] [1-3] 【1】 [1、2]: the other ways models write citation marks
+_ANY_MARK = re.compile(r"[\[【]\s*(\d{1,3}(?:\s*[,，、\-–~]\s*\d{1,3})*)\s*[\]】]")
+_MARK_ITEM = re.compile(r"(\d{1,3})(?:\s*[-–~]\s*(\d{1,3}))?")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
 _LIST_PREFIX = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)、])\s+")
 _ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'-]+")
 # Words that frame an answer ("根据文章：") rather than state anything.
@@ -78,19 +81,43 @@ class Claim:
 
 
 def numbers(text: str) -> set[str]:
-    """The numbers in ``text``, normalised (full-width digits, 1,000 → 1000).
+    """The numbers in ``text``, normalised: full-width digits, ``1,000`` → ``1000``,
+    ``1.90`` → ``1.9``, ``05`` → ``5``; a full-width comma separates numbers.
 
-    >>> sorted(numbers("增长１.92倍，超过1,000人，2024年"))
-    ['1.92', '1000', '2024']
+    >>> sorted(numbers("增长１.92倍，超过1,000人，2024-05-01，1,000.50"))
+    ['1', '1.92', '1000', '1000.5', '2024', '5']
+    >>> sorted(numbers("分别增长了120，150和180"))
+    ['120', '150', '180']
     """
-    plain = unicodedata.normalize("NFKC", text)
+    plain = text.translate(_FULL_WIDTH)
     found = set()
     for m in _NUMBER.finditer(plain):
         value = m.group()
-        if "," in value and re.fullmatch(r"\d{1,3}(,\d{3})+", value):
+        if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", value):
             value = value.replace(",", "")
-        found.update(value.split(","))
+        for part in value.split(","):
+            whole, _, decimals = part.partition(".")
+            decimals = decimals.rstrip("0")
+            found.add(str(int(whole)) + (f".{decimals}" if decimals else ""))
     return found
+
+
+def normalise_marks(text: str) -> str:
+    """Every citation mark as ``[n]``: ``[1, 2]`` → ``[1][2]``, ``[1-3]`` →
+    ``[1][2][3]``, ``【1】`` → ``[1]``.
+
+    >>> normalise_marks("增长1.92倍【1】，订单2.25倍[1, 2]，动销[2-3]。")
+    '增长1.92倍[1]，订单2.25倍[1][2]，动销[2][3]。'
+    """
+
+    def canon(m: re.Match[str]) -> str:
+        cited: list[int] = []
+        for first, last in _MARK_ITEM.findall(m.group(1)):
+            low, high = int(first), int(last or first)
+            cited += range(low, high + 1) if 0 <= high - low <= 10 else [low, high]
+        return "".join(f"[{n}]" for n in cited)
+
+    return _ANY_MARK.sub(canon, text)
 
 
 def split_marks(sentence: str) -> tuple[str, list[int]]:
@@ -137,14 +164,15 @@ class CitationChecker:
         tokens = self._tokens(text, english)
         figures = numbers(text)
         words = [w for w in _ENGLISH_WORD.findall(text) if w.lower() not in _ENGLISH_STOP]
-        if not tokens and not figures and not (english and words):
-            return Claim(text, cites, checked=False)
         claim = Claim(text, cites)
         unknown = [n for n in cites if n not in self._sentences]
-        if unknown:
+        if unknown:  # first: even a line that states nothing may not cite a ghost
             claim.supported = False
             given = len(self.passages)
             claim.reason = f"cites [{unknown[0]}], but only {given} passages were given"
+            return claim
+        if not tokens and not figures and not (english and words):
+            claim.checked = False
             return claim
         candidates = cites or list(self._sentences)
         if english:  # across languages: the claim, and the claim with its Chinese terms
@@ -165,10 +193,15 @@ class CitationChecker:
                 if cites
                 else "no citation, and no passage supports it"
             )
+        elif not cites:  # uncited: cite the best passage that backs it, figures and all
+            whole = [n for n in backing if figures <= self._numbers[n]]
+            if whole:
+                best = max(whole, key=lambda n: verdicts[n][2])
+                claim.cites, claim.support = [best], {best: backing[best]}
+            else:
+                claim.supported = False
+                claim.reason = "no citation, and no one passage holds all of it"
         else:
-            if not cites:  # uncited but supported: cite the best passage
-                best = max(backing, key=lambda n: verdicts[n][2])
-                claim.cites, backing = [best], {best: backing[best]}
             claim.support = backing
         return claim
 
@@ -221,29 +254,42 @@ class CitationChecker:
 class SentenceStream:
     """Cuts streamed text into sentences as soon as each is complete.
 
-    A sentence ends at 。！？!?; (or ". " in English) or a line break, plus
-    any ``[n]`` marks right after it. It is released only when the next
-    character shows that no more marks follow.
+    A sentence ends at 。！？!?; (or ". " in English, not after a list number
+    or an abbreviation such as "e.g.") or a line break, plus any citation
+    marks right after it. It is released only when the next character shows
+    that no more marks follow. Each piece keeps its own whitespace, so the
+    pieces put together are the text as written.
     """
 
     _END = re.compile(r"[。！？!?；;\n]|\.(?=\s)")
-    _TRAILING = re.compile(r"(?:\s*\[\d{1,3}\])*")
+    _TRAILING = re.compile(r"(?:\s*[\[【]\s*\d{1,3}(?:\s*[,，、\-–~]\s*\d{1,3})*\s*[\]】])*")
+    _OPEN_MARK = re.compile(r"\s*[\[【][\d,，、\-–~\s]*$")
+    _NOT_AN_END = re.compile(
+        r"(?:^|\n)\s*(?:\d{1,2}|[a-zA-Z])$|\b(?:e\.g|i\.e|vs|etc|U\.S|Mr|Ms|Dr|No|approx)$",
+        re.IGNORECASE,
+    )
 
     def __init__(self) -> None:
         self.buffer = ""
 
     def feed(self, chunk: str) -> list[str]:
         self.buffer += chunk
-        out = []
-        while m := self._END.search(self.buffer):
+        out, start = [], 0
+        while m := self._END.search(self.buffer, start):
+            if m.group() == "." and self._NOT_AN_END.search(self.buffer[: m.start()]):
+                start = m.end()  # "1. " opening a list item, or "e.g. "
+                continue
             tail = self._TRAILING.match(self.buffer, m.end())
             end = tail.end() if tail else m.end()
+            if not self.buffer[:end].strip():  # a bare line break joins the next sentence
+                start = end
+                continue
             rest = self.buffer[end:]
-            if not rest.strip() or re.match(r"\s*\[\d{0,3}$", rest):
+            if not rest.strip() or self._OPEN_MARK.match(rest):
                 break  # marks may still follow
             out.append(self.buffer[:end])
-            self.buffer = rest
-        return [s for s in out if s.strip()]
+            self.buffer, start = rest, 0
+        return out
 
     def flush(self) -> list[str]:
         last, self.buffer = self.buffer, ""

@@ -22,14 +22,17 @@ answer.
 
 from __future__ import annotations
 
+import logging
 import queue
 import re
 import threading
 import time
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 from langchain_core.documents import Document
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
@@ -42,8 +45,7 @@ from .response import FRAMES
 from .settings import Settings
 from .text import Script
 
-#: the longest model answer read; the rest is dropped (the prompt asks for ≤ 4 sentences)
-MAX_ANSWER_CHARS = 2000
+log = logging.getLogger(__name__)
 
 LANGUAGE: dict[Script, str] = {
     "zh-Hans": "简体中文",
@@ -88,17 +90,17 @@ Earlier questions:
 
 Last question: {question}"""
 
-_TAG = re.compile(r"<\s*/?\s*passages?\b[^>]*>?", re.IGNORECASE)
+_TAG = re.compile(r"(<|&lt;|＜)\s*\\?/?\s*passages?", re.IGNORECASE)
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
 
 
 class LLMUnavailable(AssistantError):
     """The model could not give an answer in time (down, slow, error, garbage)."""
 
 
-def chat_model(settings: Settings) -> BaseChatModel | None:
-    """The configured chat model, or None for extractive answers."""
-    if not settings.uses_llm:
-        return None
+def chat_model(settings: Settings, http_client: httpx.Client) -> BaseChatModel:
+    """The configured chat model (LangChain ``ChatOpenAI``), talking through
+    ``http_client`` so that the caller can cut a call off."""
     from langchain_openai import ChatOpenAI
 
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
@@ -110,6 +112,7 @@ def chat_model(settings: Settings) -> BaseChatModel | None:
         timeout=settings.llm_timeout,
         max_retries=0,
         streaming=True,
+        http_client=http_client,
     )
 
 
@@ -127,8 +130,16 @@ def condense_chain(model: BaseChatModel) -> Runnable:
 
 
 def defuse(text: str) -> str:
-    """Passage text that cannot open or close a ``<passage>`` tag of the prompt."""
-    return _TAG.sub(lambda m: m.group().replace("<", "‹").replace(">", "›"), text)
+    """Text that cannot open or close a ``<passage>`` tag of the prompt: no
+    invisible characters (which could split the word), and every ``<passage``
+    look-alike (``＜/passage``, ``&lt;/passage``) turned into ``‹passage``."""
+    text = _INVISIBLE.sub("", text)
+    return _TAG.sub(lambda m: "‹" + m.group()[len(m.group(1)) :], text)
+
+
+def _attribute(text: str) -> str:
+    """A value for the prompt's ``source="…"``: one line, no quotes or brackets."""
+    return re.sub(r'[\s"<>＜＞]+', " ", unicodedata.normalize("NFKC", defuse(text))).strip()
 
 
 def answer_inputs(question: str, passages: list[Document], script: Script) -> dict[str, Any]:
@@ -138,7 +149,7 @@ def answer_inputs(question: str, passages: list[Document], script: Script) -> di
         meta = doc.metadata
         where = " › ".join(p for p in (meta.get("title", ""), meta.get("section", "")) if p)
         blocks.append(
-            f'<passage n="{n}" source="{defuse(where).replace(chr(34), "")}">\n'
+            f'<passage n="{n}" source="{_attribute(where)}">\n'
             f"{defuse(doc.page_content)}\n</passage>"
         )
     return {
@@ -155,27 +166,44 @@ def condense_inputs(question: str, history: list[str]) -> dict[str, Any]:
     return {"history": lines, "question": defuse(question)}
 
 
-def reason(exc: BaseException, settings: Settings) -> str:
-    """A short, key-free account of why the model call failed."""
+def reason(exc: BaseException | None, settings: Settings) -> str:
+    """Why the model call failed, for users: no key, no host (those go to the
+    log, host only: a URL may hold credentials)."""
     import openai
 
-    host = urlsplit(settings.llm_base_url or "").netloc or "the model"
-    if isinstance(exc, openai.APITimeoutError):
-        return f"{host} did not answer within {settings.llm_timeout:g} s"
+    if exc is None or isinstance(exc, openai.APITimeoutError):
+        return f"the model did not answer within {settings.llm_timeout:g} s"
     if isinstance(exc, openai.APIConnectionError):
-        return f"cannot reach {host}"
+        return "the model could not be reached"
     if isinstance(exc, openai.APIStatusError):
-        return f"{host} answered HTTP {exc.status_code}"
-    return f"{host} sent a reply that could not be read ({type(exc).__name__})"
+        return f"the model answered HTTP {exc.status_code}"
+    return f"the model's reply could not be read ({type(exc).__name__})"
+
+
+def endpoint(settings: Settings) -> str:
+    """host:port of the model endpoint, for logs (never user:password@)."""
+    url = urlsplit(settings.llm_base_url or "")
+    return f"{url.hostname}:{url.port}" if url.port else str(url.hostname)
 
 
 def stream_text(
-    runnable: Runnable, inputs: dict[str, Any], deadline: float, settings: Settings
+    make: Callable[[BaseChatModel], Runnable],
+    inputs: dict[str, Any],
+    deadline: float,
+    settings: Settings,
 ) -> Iterator[str]:
-    """The runnable's text chunks, raising :class:`LLMUnavailable` on any failure
-    or when ``deadline`` (``time.monotonic()``) passes, even mid-read."""
+    """The text chunks of ``make(model)`` run on ``inputs``, raising
+    :class:`LLMUnavailable` on any failure or when ``deadline``
+    (``time.monotonic()``) passes, even mid-read.
+
+    The call runs in a worker thread over its own HTTP client; when the
+    caller stops (deadline, error, or it has read enough) the client is
+    closed, which ends the worker's read, so no call outlives its answer.
+    """
     chunks: queue.Queue[tuple[str, Any]] = queue.Queue()
     stop = threading.Event()
+    client = httpx.Client(timeout=settings.llm_timeout)
+    runnable = make(chat_model(settings, client))
 
     def produce() -> None:
         try:
@@ -187,46 +215,41 @@ def stream_text(
         except Exception as exc:  # noqa: BLE001 (any failure means: fall back)
             chunks.put(("error", exc))
 
-    threading.Thread(target=produce, daemon=True, name="llm-call").start()
-    total = 0
+    worker = threading.Thread(target=produce, daemon=True, name="llm-call")
+    worker.start()
     try:
         while True:
-            remaining = deadline - time.monotonic()
             try:
-                kind, value = chunks.get(timeout=max(remaining, 0.0))
+                kind, value = chunks.get(timeout=max(deadline - time.monotonic(), 0.0))
             except queue.Empty:
-                raise LLMUnavailable(
-                    f"{urlsplit(settings.llm_base_url or '').netloc or 'the model'} "
-                    f"did not answer within {settings.llm_timeout:g} s"
-                ) from None
+                log.warning("model at %s: no answer within the deadline", endpoint(settings))
+                raise LLMUnavailable(reason(None, settings)) from None
             if kind == "end":
                 return
-            if kind == "error":
-                raise LLMUnavailable(reason(value, settings)) from None
-            if not isinstance(value, str):
-                raise LLMUnavailable(reason(TypeError(), settings))
-            total += len(value)
+            if kind == "error" or not isinstance(value, str):
+                log.warning("model at %s failed: %s", endpoint(settings), type(value).__name__)
+                raise LLMUnavailable(reason(value if kind == "error" else TypeError(), settings))
             yield value
-            if total >= MAX_ANSWER_CHARS:
-                return
     finally:
         stop.set()
+        client.close()  # ends a read still in progress in the worker
 
 
 def complete(
-    runnable: Runnable, inputs: dict[str, Any], deadline: float, settings: Settings
+    make: Callable[[BaseChatModel], Runnable],
+    inputs: dict[str, Any],
+    deadline: float,
+    settings: Settings,
 ) -> str:
     """The whole text of a (short) call, under the same deadline and errors."""
-    return "".join(stream_text(runnable, inputs, deadline, settings))
+    return "".join(stream_text(make, inputs, deadline, settings))
 
 
-def condensed(
-    model: BaseChatModel, question: str, history: list[str], deadline: float, settings: Settings
-) -> str | None:
+def condensed(question: str, history: list[str], deadline: float, settings: Settings) -> str | None:
     """The model's standalone form of a follow-up; None when it fails or is unusable."""
     try:
         inputs = condense_inputs(question, history)
-        text = complete(condense_chain(model), inputs, deadline, settings)
+        text = complete(condense_chain, inputs, deadline, settings)
     except LLMUnavailable:
         return None
     text = text.strip().strip('"“”「」').strip()

@@ -123,12 +123,11 @@ def stream(events: Iterator[str | Answer], model: str) -> Iterator[str]:
     streamed = ""
     try:
         for item in events:
-            if isinstance(item, str):
-                piece = item.strip() if not streamed else _joiner(item) + item.strip()
-                streamed += piece
-                yield event({"content": piece})
+            if isinstance(item, str):  # pieces keep their own spacing: just concatenate
+                streamed += item
+                yield event({"content": item})
                 continue
-            if streamed and item.text == streamed:  # the model's answer: add the rest
+            if streamed and item.text == streamed.strip():  # the model's answer: add the rest
                 rest = "\n\n".join(p for p in (item.notice, item.sources_text()) if p)
                 lines = ["\n\n", rest]
             else:  # extractive (or the fallback after a failed model answer)
@@ -141,8 +140,3 @@ def stream(events: Iterator[str | Answer], model: str) -> Iterator[str]:
         error = {"message": str(exc), "type": "server_error", "code": 503}
         yield f"data: {json.dumps({'error': error}, ensure_ascii=False)}\n\n"
     yield "data: [DONE]\n\n"
-
-
-def _joiner(sentence: str) -> str:
-    """Space between English sentences, nothing between Chinese ones."""
-    return " " if sentence.strip()[:1].isascii() else ""

@@ -27,6 +27,7 @@ FRAMES: dict[Script, dict[str, str]] = {
         "llm_down": "（语言模型暂时不可用，以下为文章原文摘录。）",
         "llm_unchecked": "（语言模型的回答未能通过引用核查，以下为文章原文摘录。）",
         "removed": "（已删除 {n} 句无法由所引段落证实的内容。）",
+        "llm_cut": "（语言模型的回答中断，以下仅为已核实的部分。）",
     },
     "zh-Hant": {
         "lead": "",
@@ -39,6 +40,7 @@ FRAMES: dict[Script, dict[str, str]] = {
         "llm_down": "（語言模型暫時無法使用，以下為文章原文摘錄。）",
         "llm_unchecked": "（語言模型的回答未能通過引用核查，以下為文章原文摘錄。）",
         "removed": "（已刪除 {n} 句無法由所引段落證實的內容。）",
+        "llm_cut": "（語言模型的回答中斷，以下僅為已核實的部分。）",
     },
     "en": {
         "lead": "From the articles (quoted in Chinese):\n",
@@ -52,6 +54,7 @@ FRAMES: dict[Script, dict[str, str]] = {
         "llm_unchecked": "(The model's answer failed the citation check; quoting the articles "
         "instead.)",
         "removed": "({n} sentence(s) removed: not supported by the cited passages.)",
+        "llm_cut": "(The model's answer was cut off; only the checked part is shown.)",
     },
 }
 

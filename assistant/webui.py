@@ -26,7 +26,6 @@ from .response import Answer
 from .service import Assistant
 from .settings import Settings
 from .store import read_manifest
-from .text import detect_script
 from .uploads import UploadRejected, save_upload
 from .webformat import answer_body, answer_markup, escape, text_body
 
@@ -95,16 +94,15 @@ class ChatHandlers:
         if self.assistant is None:
             raise gr.Error(self.startup_error)
         earlier = [_text(m.get("content")) for m in history if m.get("role") == "user"]
-        joiner = " " if detect_script(message) == "en" else ""
         streamed: list[str] = []
         answer: Answer | None = None
         try:
             for event in self.assistant.stream(message, earlier):
                 if isinstance(event, Answer):
                     answer = event
-                else:
-                    streamed.append(event.strip())
-                    yield text_body(joiner.join(streamed))
+                else:  # a piece of a model's checked answer, spacing included
+                    streamed.append(event)
+                    yield text_body("".join(streamed).strip())
         except EmptyQuestion as exc:
             yield str(exc)
             return

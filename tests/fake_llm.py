@@ -30,6 +30,7 @@ class Reply:
     delay: float = 0.0  # before the first byte
     chunk_delay: float = 0.0  # between streamed pieces
     malformed: bool = False  # a body no client can parse
+    keepalive: float = 0.0  # after the text, SSE comments for this many seconds, no [DONE]
 
 
 @dataclass
@@ -121,5 +122,8 @@ async def _sse(model: str, reply: Reply):
     for start in range(0, len(reply.text), 5):  # a few characters per token, like a model
         await asyncio.sleep(reply.chunk_delay)
         yield chunk({"content": reply.text[start : start + 5]})
+    for _ in range(int(reply.keepalive / 0.2)):  # alive, but saying nothing
+        await asyncio.sleep(0.2)
+        yield ": keep-alive\n\n"
     yield chunk({}, "stop")
     yield "data: [DONE]\n\n"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 
 import httpx
@@ -186,15 +187,13 @@ def test_an_injected_instruction_does_not_reach_the_user(injected, fake):
     "reply, error",
     [
         (Reply("很快就好", delay=10), "did not answer within 2 s"),
-        (
-            Reply("微信小店的GMV增长了1.92倍[1]。" * 20, chunk_delay=0.3),
-            "did not answer within 2 s",
-        ),
+        (Reply("", keepalive=10), "did not answer within 2 s"),
         (Reply(status=500), "HTTP 500"),
         (Reply(status=429), "HTTP 429"),
         (Reply(malformed=True), "could not be read"),
+        (Reply(""), "empty reply"),
     ],
-    ids=["slow", "trickle", "500", "429", "malformed"],
+    ids=["slow", "silent", "500", "429", "malformed", "empty"],
 )
 def test_model_failures_fall_back_within_the_timeout(built, embedder, fake, reply, error):
     hurried = Assistant(llm_settings(built, fake.url, llm_timeout=2.0), embedder)
@@ -206,14 +205,86 @@ def test_model_failures_fall_back_within_the_timeout(built, embedder, fake, repl
     assert answer.mode == "extractive" and "1.92倍" in answer.text
     assert answer.notice == "（语言模型暂时不可用，以下为文章原文摘录。）"
     assert error in answer.model_error
+    time.sleep(0.5)  # the call was cut off: its worker thread is gone, not left reading
+    assert not [t for t in threading.enumerate() if t.name == "llm-call"]
 
 
-def test_a_model_that_is_down_falls_back(built, embedder):
-    down = Assistant(llm_settings(built, f"http://127.0.0.1:{free_port()}/v1"), embedder)
+def test_a_model_failing_mid_answer_keeps_what_was_checked(built, embedder, fake):
+    hurried = Assistant(llm_settings(built, fake.url, llm_timeout=2.0), embedder)
+
+    def trickle(call: Call) -> Reply:
+        n = call.n_with("GMV規模增長1.92倍")
+        return Reply(
+            f"微信小店的GMV增长了1.92倍[{n}]。" + "订单数量增长了2.25倍。" * 20, chunk_delay=0.2
+        )
+
+    fake.answer = trickle
+    started = time.monotonic()
+    answer = hurried.ask(GMV)
+    assert time.monotonic() - started < 3.5
+    assert answer.mode == "llm" and answer.text.startswith("微信小店的GMV增长了1.92倍[1]。")
+    assert answer.text.count("2.25倍") < 20  # it stopped at the deadline
+    assert answer.notice == "（语言模型的回答中断，以下仅为已核实的部分。）"
+    assert "did not answer within 2 s" in answer.model_error
+
+
+def test_a_model_that_is_down_falls_back(built, embedder, caplog):
+    url = f"http://bot:pw-in-url@127.0.0.1:{free_port()}/v1"  # credentials in the URL
+    down = Assistant(llm_settings(built, url), embedder)
     answer = down.ask("How much did GMV grow?")
     assert answer.mode == "extractive" and "1.92" in answer.text
     assert answer.notice.startswith("(The language model is unavailable")
-    assert "cannot reach" in answer.model_error
+    assert answer.model_error == "the model could not be reached"
+    assert "pw-in-url" not in caplog.text and "127.0.0.1" in caplog.text  # host only
+
+
+@pytest.mark.parametrize(
+    "template, text",
+    [
+        (  # a line that states nothing, citing a passage that was not given
+            "微信小店的GMV增长了1.92倍[{n}]。\n来源：[7]",
+            "微信小店的GMV增长了1.92倍[1]。",
+        ),
+        (  # marks written other ways
+            "微信小店的GMV增长了1.92倍【{n}】。订单数量增长了2.25倍[{n}, {n}]。",
+            "微信小店的GMV增长了1.92倍[1]。订单数量增长了2.25倍[1][1]。",
+        ),
+        (  # a second sentence opening with ASCII keeps Chinese spacing
+            "订单数量增长了2.25倍[{n}]。GMV增长了1.92倍[{n}]。",
+            "订单数量增长了2.25倍[1]。GMV增长了1.92倍[1]。",
+        ),
+        (  # a list keeps its lines; a framing line waits for its fact
+            "根据文章：\n- GMV增长了1.92倍[{n}]\n- 订单数量增长了2.25倍[{n}]",
+            "根据文章：\n- GMV增长了1.92倍[1]\n- 订单数量增长了2.25倍[1]",
+        ),
+    ],
+    ids=["ghost-mark", "mark-formats", "ascii-start", "list"],
+)
+def test_model_answers_in_odd_shapes(smart, fake, template, text):
+    fake.answer = lambda call: Reply(template.format(n=call.n_with("GMV規模增長1.92倍")))
+    answer = smart.ask(GMV)
+    assert answer.mode == "llm" and answer.text == text
+    assert answer.unsupported == template.count("[7]")
+
+
+def test_an_english_numbered_list_is_not_cut_at_its_numbers(smart, fake):
+    def reply(call: Call) -> Reply:
+        n = call.n_with("GMV規模增長1.92倍")
+        return Reply(
+            f"1. WeChat Shop's GMV grew 1.92 times year on year [{n}].\n"
+            f"2. Order volume grew 2.25 times, e.g. in gifting [{n}]."
+        )
+
+    fake.answer = reply
+    answer = smart.ask("How much did GMV grow?")
+    assert answer.unsupported == 0 and answer.checked == 2, answer.removed
+    assert answer.text.splitlines()[1].startswith("2. Order volume")
+
+
+def test_an_uncited_sentence_needs_one_passage_with_all_its_numbers(smart, fake):
+    fake.answer = lambda call: Reply("微信小店GMV规模增长1.92倍，订单数量增长130万。")
+    answer = smart.ask(GMV)
+    assert answer.mode == "extractive" and answer.unsupported == 1
 
 
 def test_the_key_never_reaches_logs_or_output(smart, fake, caplog):
