@@ -18,9 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from .citecheck import CitationChecker, SentenceStream
 from .corpus import load_corpus
 from .embeddings import make_embedder
 from .evaluation import load_items, percentile
+from .glossary import expand
 from .indexing import sync
 from .loadcheck import load_check
 from .service import Assistant
@@ -30,6 +32,35 @@ DEFAULT_QUESTIONS = (
     Path(__file__).resolve().parent.parent.parent / "shared/eval/dev_questions.jsonl"
 )
 FALLBACK_QUESTIONS = Path(__file__).resolve().parent.parent / "tests/data/dev_questions.jsonl"
+
+
+def _citation_checks(assistant: Assistant, items: list) -> dict[str, float]:
+    """What checking a model's answer costs: each answerable dev question's
+    quoted answer, re-checked sentence by sentence as a model's would be
+    (checker set-up over the 5 passages, then one check per sentence)."""
+    per_answer = []
+    sentences = 0
+    for item in items:
+        answer = assistant.ask(item.turns[-1], item.turns[:-1])
+        if answer.refused:
+            continue
+        passages = assistant.retriever.invoke(expand(answer.standalone or answer.question))
+        started = time.perf_counter()
+        checker = CitationChecker(
+            passages, assistant._embed, assistant.index.sentence_vectors, assistant.index.idf
+        )
+        stream = SentenceStream()
+        pieces = stream.feed(answer.text) + stream.flush()
+        for piece in pieces:
+            checker.check(piece)
+        per_answer.append((time.perf_counter() - started) * 1000)
+        sentences += len(pieces)
+    return {
+        "answers": len(per_answer),
+        "sentences": sentences,
+        "p50": round(statistics.median(per_answer), 2),
+        "p95": round(percentile(per_answer, 0.95), 2),
+    }
 
 
 def run(corpus: Path, questions: Path, rounds: int, concurrent_seconds: float) -> dict:
@@ -71,6 +102,7 @@ def run(corpus: Path, questions: Path, rounds: int, concurrent_seconds: float) -
                 if round_number:  # round 0 warms caches and lazy imports
                     for stage in stages:
                         stages[stage].append(answer.timings_ms[stage])
+        checks = _citation_checks(assistant, items)
         concurrent = None
         if concurrent_seconds > 0:
             tmp_settings = settings.model_copy(
@@ -82,6 +114,7 @@ def run(corpus: Path, questions: Path, rounds: int, concurrent_seconds: float) -
                 seconds=concurrent_seconds,
             )
     return {
+        "citation_check_ms": checks,
         "load": concurrent,
         "machine": {
             "cpus": os.cpu_count(),
@@ -134,6 +167,12 @@ def main() -> None:
             f"  {stage:<9} p50 {figures['p50']:7.2f} ms   p95 {figures['p95']:7.2f} ms"
             f"   max {figures['max']:7.2f} ms"
         )
+    checks = result["citation_check_ms"]
+    print(
+        f"citation check (a model's answer, {checks['answers']} answers, "
+        f"{checks['sentences']} sentences): p50 {checks['p50']:.1f} ms, "
+        f"p95 {checks['p95']:.1f} ms per answer"
+    )
     if result["load"]:
         load = result["load"]
         print(
