@@ -68,6 +68,7 @@ class Health(BaseModel):
     articles: int
     chunks: int
     updated_at: str | None = Field(description="When the index was last written (UTC, ISO).")
+    store: str = Field(description="'local' (embedded Chroma) or 'chroma server'.")
 
 
 class Error(BaseModel):

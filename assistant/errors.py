@@ -56,3 +56,13 @@ class IndexBusy(AssistantError):
 
 class EmbedderUnavailable(AssistantError):
     """The configured embedder cannot be loaded (missing extra, bad model path)."""
+
+
+class StoreUnavailable(AssistantError):
+    """The Chroma server cannot be reached (down, wrong URL, refused token)."""
+
+    def __init__(self, where: object, detail: str) -> None:
+        super().__init__(
+            f"The index server at {where} cannot be reached ({detail}); "
+            "check that 'chroma run' is up. Answers resume when it is back."
+        )

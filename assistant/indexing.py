@@ -38,12 +38,15 @@ from .settings import Settings
 from .store import (
     FORMAT,
     MANIFEST,
+    Location,
     bm25_readable,
     build_bm25,
-    client,
+    drop_remote_manifest,
+    locate,
+    reaching,
     read_manifest,
     vectorstore,
-    write_json,
+    write_manifest,
 )
 from .text import to_simplified
 
@@ -103,25 +106,30 @@ def _delete(store: Chroma, ids: list[str], batch: int) -> None:
         store.delete(ids=ids[start : start + batch])
 
 
-def _start_fresh(index_dir: Path) -> chromadb.ClientAPI:
+def _start_fresh(location: Location) -> chromadb.ClientAPI:
     """Drop everything and return a client on an empty store.
 
     Collections are dropped through the client rather than by deleting files,
-    which Chroma may hold open in this process; only a store too damaged to
-    open is deleted from disk.
+    which Chroma may hold open in this process; only a local store too
+    damaged to open is deleted from disk.
     """
-    (index_dir / MANIFEST).unlink(missing_ok=True)
+    if location.remote:
+        drop_remote_manifest(location)
+    else:
+        (location.index_dir / MANIFEST).unlink(missing_ok=True)
     try:
-        chroma = client(index_dir)
+        chroma = location.client()
         for name in ("chunks", "sentences"):
             if name in {c.name for c in chroma.list_collections()}:
                 chroma.delete_collection(name)
         return chroma
     except ChromaError as exc:
+        if location.remote:
+            raise
         log.warning("the Chroma store cannot be opened (%s); deleting it", exc)
         SharedSystemClient.clear_system_cache()
-        shutil.rmtree(index_dir / "chroma", ignore_errors=True)
-        return client(index_dir)
+        shutil.rmtree(location.index_dir / "chroma", ignore_errors=True)
+        return location.client()
 
 
 def index_corpus(
@@ -134,7 +142,7 @@ def index_corpus(
             "create it and put .md, .txt or .html articles in it."
         )
     return sync(
-        settings.index_dir,
+        Location.of(settings),
         load_corpus(settings.corpus_dir),
         make_embedder(settings.embedder),
         chunk_size=settings.chunk_size,
@@ -145,7 +153,7 @@ def index_corpus(
 
 
 def sync(
-    index_dir: Path,
+    where: Path | Location,
     load: CorpusLoad,
     embedder: Embedder,
     *,
@@ -155,13 +163,17 @@ def sync(
     progress: Progress | None = None,
     lock_timeout: float = 600.0,
 ) -> SyncReport:
-    """Bring the index at ``index_dir`` in line with the articles in ``load``.
+    """Bring the index at ``where`` (a folder or a :class:`Location`) in line
+    with the articles in ``load``.
 
     Raises :class:`EmbedderMismatch` when the index was built with another
-    embedder (unless ``rebuild``) and :class:`IndexBusy` when another run
-    holds the lock for longer than ``lock_timeout`` seconds.
+    embedder (unless ``rebuild``), :class:`IndexBusy` when another run holds
+    the lock for longer than ``lock_timeout`` seconds, and StoreUnavailable
+    when a Chroma server cannot be reached.
     """
     started = time.perf_counter()
+    location = locate(where)
+    index_dir = location.index_dir
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(index_dir / ".lock"))
@@ -174,13 +186,14 @@ def sync(
             except Timeout as exc:
                 raise IndexBusy(index_dir) from exc
         try:
-            report = _sync_locked(
-                index_dir, load, embedder, chunk_size, chunk_overlap, rebuild, progress
-            )
+            with reaching(location):
+                report = _sync_locked(
+                    location, load, embedder, chunk_size, chunk_overlap, rebuild, progress
+                )
         finally:
             lock.release()
     except ChromaError as exc:  # a damaged Chroma file
-        raise IndexCorrupt(index_dir, f"{type(exc).__name__}: {exc}") from exc
+        raise IndexCorrupt(location, f"{type(exc).__name__}: {exc}") from exc
     except OSError as exc:  # a file where the folder should be, a full disk, permissions
         raise AssistantError(f"Cannot write the index at {index_dir}: {exc}") from exc
     report.seconds = time.perf_counter() - started
@@ -188,7 +201,7 @@ def sync(
 
 
 def _sync_locked(
-    index_dir: Path,
+    location: Location,
     load: CorpusLoad,
     embedder: Embedder,
     chunk_size: int,
@@ -196,17 +209,18 @@ def _sync_locked(
     rebuild: bool,
     progress: Progress | None,
 ) -> SyncReport:
+    index_dir = location.index_dir
     try:
-        manifest = None if rebuild else read_manifest(index_dir)
+        manifest = None if rebuild else read_manifest(location)
     except IndexCorrupt as exc:
         log.warning(
             "the index at %s is damaged or from an older version (%s); rebuilding it",
-            index_dir,
+            location,
             exc.__cause__,
         )
         manifest = None
     if manifest and manifest.get("embedder") != embedder.id:
-        raise EmbedderMismatch(index_dir, manifest.get("embedder", "?"), embedder.id)
+        raise EmbedderMismatch(location, manifest.get("embedder", "?"), embedder.id)
     if manifest and manifest.get("chunker") != CHUNKER_VERSION:
         log.warning(
             "index built by chunker %s; rebuilding with %s",
@@ -215,9 +229,9 @@ def _sync_locked(
         )
         manifest = None
     if manifest is None:
-        chroma = _start_fresh(index_dir)
+        chroma = _start_fresh(location)
     else:
-        chroma = client(index_dir)
+        chroma = location.client()
     chunks_store = vectorstore(chroma, "chunks", embedder)
     sentences_store = vectorstore(chroma, "sentences", embedder)
     old_docs: dict[str, dict[str, Any]] = manifest["documents"] if manifest else {}
@@ -294,14 +308,14 @@ def _sync_locked(
     dirty = (
         manifest is None
         or bool(to_add or stale or to_refresh)
-        or not bm25_readable(index_dir, manifest)
+        or not bm25_readable(location, manifest)
     )
     if dirty:
-        bm25_dir, report.total_chunks = build_bm25(index_dir, chunks_store)
+        bm25_dir, report.total_chunks = build_bm25(location, chunks_store)
     else:
         bm25_dir, report.total_chunks = manifest["bm25"], len(keep)
-    write_json(
-        index_dir / MANIFEST,
+    write_manifest(
+        location,
         {
             "format": FORMAT,
             "embedder": embedder.id,

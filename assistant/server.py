@@ -77,7 +77,7 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
     ) -> Any:
         """The Answer (or its event stream), or the JSON error an edge returns
         (same rules for both APIs)."""
-        if h.assistant is None:
+        if h.ready() is None:
             return error_response(path, 503, h.startup_error)
         if messages > settings.max_history_messages:
             return error_response(
@@ -137,8 +137,12 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
     @api.get("/api/health", response_model=Health, responses=error_responses(Error, 401, 429, 503))
     def health() -> Any:
         """Whether the index is usable, and what it holds."""
-        if h.assistant is None:
+        if h.ready() is None:
             return error_response("/api", 503, h.startup_error)
+        try:
+            h.assistant.follow_index(force=True)  # probes the store: a stopped server shows
+        except AssistantError as exc:
+            return error_response("/api", 503, str(exc))
         index = h.assistant.index
         return {
             "status": "ok",
@@ -147,6 +151,7 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
             "articles": len(index.documents),
             "chunks": len(index.records),
             "updated_at": index.manifest.get("updated_at"),
+            "store": "chroma server" if index.location.remote else "local",
         }
 
     logins = ui_logins(settings)

@@ -36,10 +36,14 @@ from .llm import LLMUnavailable, answer_chain, condensed
 from .response import FRAMES, Answer
 from .retrieval import HybridRetriever
 from .settings import Settings
-from .store import Index
+from .store import Index, Location
 from .text import Script, detect_script, plain_question, to_simplified
 
 log = logging.getLogger(__name__)
+
+#: how often a running assistant looks for a newer index (a file stat, or one
+#: small request to the Chroma server)
+INDEX_CHECK_S = 2.0
 
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
 
@@ -69,6 +73,7 @@ class Assistant:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(settings.embedder)
+        self._checked = time.monotonic()
         self.reload()
         self.chain = self._build_chain()
         # Load jieba's dictionary, OpenCC and the model now, not in the first answer.
@@ -81,7 +86,7 @@ class Assistant:
 
     def reload(self) -> None:
         """Open the index again (after an index run): new passages, new BM25."""
-        index = Index(self.settings.index_dir, self.embedder)
+        index = Index(Location.of(self.settings), self.embedder)
         s = self.settings
         self.retriever = HybridRetriever(index=index, k=s.k, fetch_k=s.fetch_k, rrf_k=s.rrf_k)
         self.index = index
@@ -195,6 +200,7 @@ class Assistant:
         started = time.perf_counter()
         limit = self.settings.max_question_chars
         question = validate(question, limit)
+        self.follow_index()
         keep = self.settings.max_history_turns
         turns = [plain_question(h[:limit]) for h in (history or [])[-keep:]] if keep else []
         state = {
@@ -211,6 +217,18 @@ class Assistant:
                 total = (time.perf_counter() - started) * 1000
                 event.timings_ms = {**state["timings"], "total": total}
             yield event
+
+    def follow_index(self, force: bool = False) -> None:
+        """Reopen the index when an index run (this process's or another's)
+        has committed since; checked at most every INDEX_CHECK_S seconds
+        unless ``force``. StoreUnavailable when the index server is down."""
+        now = time.monotonic()
+        if not force and now - self._checked < INDEX_CHECK_S:
+            return
+        self._checked = now
+        if self.index.stale():
+            log.info("the index changed; reopening it")
+            self.reload()
 
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
         """Answer ``question``; ``history`` holds the earlier questions of a chat."""

@@ -86,6 +86,12 @@ class Settings(BaseSettings):
         description="Logins for the web chat, 'name:password' comma-separated; none = open.",
     )
     ui_users_file: Path | None = Field(None, description="More logins, 'name:password' per line.")
+    chroma_url: str | None = Field(
+        None,
+        description="A Chroma server (chroma run), e.g. http://127.0.0.1:8000; "
+        "unset = the embedded store in index_dir.",
+    )
+    chroma_token: SecretStr | None = Field(None, description="Its auth token, if it wants one.")
     # Optional language model (any OpenAI-compatible chat endpoint); unset = extractive answers
     llm_base_url: str | None = Field(
         None, description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama)."
@@ -124,6 +130,8 @@ class Settings(BaseSettings):
             raise ValueError("chunk_overlap must be smaller than chunk_size")
         if self.fetch_k < self.k:
             raise ValueError("fetch_k must be at least k")
+        if self.chroma_url and not self.chroma_url.startswith(("http://", "https://")):
+            raise ValueError("ASSISTANT_CHROMA_URL must start with http:// or https://")
         if self.llm_base_url and not self.llm_model.strip():
             raise ValueError("ASSISTANT_LLM_MODEL is required with ASSISTANT_LLM_BASE_URL")
         if self.llm_base_url and not self.llm_base_url.startswith(("http://", "https://")):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,16 +20,18 @@ from typing import Any
 
 import gradio as gr
 
+from .embeddings import Embedder, make_embedder
 from .errors import AssistantError, EmptyQuestion
 from .feedback import FeedbackLog
 from .indexing import index_corpus
 from .response import Answer
 from .service import Assistant
 from .settings import Settings
-from .store import read_manifest
+from .store import Location, read_manifest
 from .uploads import UploadRejected, save_upload
 from .webformat import answer_body, answer_markup, escape, text_body
 
+RETRY_S = 2.0  # how often a chat that could not start tries again
 EXAMPLES = [
     "微信小店的GMV增长了多少？",
     "How much did GMV grow?",
@@ -82,16 +85,31 @@ class ChatHandlers:
         self._index_lock = threading.Lock()
         self.assistant = assistant
         self.startup_error = ""
+        self._embedder: Embedder | None = None
+        self._tried = 0.0
         if assistant is None:
-            try:
-                self.assistant = Assistant(settings)
-            except AssistantError as exc:  # e.g. no index yet: the page still opens
-                self.startup_error = str(exc)
+            self.ready()
+
+    def ready(self) -> Assistant | None:
+        """The assistant; if it could not start (no index yet, index server down),
+        try again — at most every RETRY_S seconds — so the app recovers by itself."""
+        if self.assistant is not None or time.monotonic() - self._tried < RETRY_S:
+            return self.assistant
+        with self._index_lock:
+            if self.assistant is None:
+                self._tried = time.monotonic()
+                try:
+                    self._embedder = self._embedder or make_embedder(self.settings.embedder)
+                    self.assistant = Assistant(self.settings, self._embedder)
+                    self.startup_error = ""
+                except AssistantError as exc:  # the page still opens, with the reason
+                    self.startup_error = str(exc)
+        return self.assistant
 
     def reply(self, message: str, history: list[dict[str, Any]]) -> Iterator[str]:
         """Stream the answer to ``message``: a model's checked sentences as they
         pass (or the quoted sentences one by one), then the answer with sources."""
-        if self.assistant is None:
+        if self.ready() is None:
             raise gr.Error(self.startup_error)
         earlier = [_text(m.get("content")) for m in history if m.get("role") == "user"]
         streamed: list[str] = []
@@ -148,7 +166,7 @@ class ChatHandlers:
     def articles(self) -> list[list[Any]]:
         """Rows for the knowledge-base table: title, file, passages, indexed at."""
         try:
-            manifest = read_manifest(self.settings.index_dir)
+            manifest = read_manifest(Location.of(self.settings))
         except AssistantError:
             return []
         docs = manifest["documents"] if manifest else {}
@@ -167,7 +185,9 @@ class ChatHandlers:
         with self._index_lock:
             result = index_corpus(self.settings, progress=report)
             if self.assistant is None:
-                self.assistant = Assistant(self.settings)
+                self._embedder = self._embedder or make_embedder(self.settings.embedder)
+                self.assistant = Assistant(self.settings, self._embedder)
+                self.startup_error = ""
             else:
                 self.assistant.reload()
         skipped = "".join(f"\n- ⚠️ {s}" for s in result.skipped)
