@@ -1,0 +1,155 @@
+"""Server mode for real: ``chroma run`` (shipped with chromadb) on a free
+loopback port holds the index; indexing, incremental sync and asking go
+through it; two assistants (as two app processes would) share it; and when
+the server stops mid-session the API says 503 and recovers once it is back,
+without restarting the app."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from assistant.corpus import load_corpus
+from assistant.errors import StoreUnavailable
+from assistant.indexing import sync
+from assistant.server import create_server
+from assistant.service import Assistant
+from assistant.store import Location, read_manifest
+from assistant.webui import ChatHandlers
+from tests.servers import free_port, running
+
+CHROMA = Path(sys.executable).with_name("chroma")
+GMV = "微信小店的GMV增长了多少？"
+
+
+class ChromaServer:
+    """``chroma run --path <tmp> --port <free>``, stoppable and restartable."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.port = path, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [str(CHROMA), "run", "--path", str(self.path), "--port", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{self.url}/api/v2/heartbeat", timeout=1).is_success:
+                    return
+            except httpx.HTTPError:
+                pass
+            assert self.process.poll() is None, "chroma run exited"
+            assert time.monotonic() < deadline, "chroma run did not start"
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+            self.process = None
+
+
+@pytest.fixture(scope="module")
+def chroma(tmp_path_factory):
+    server = ChromaServer(tmp_path_factory.mktemp("chroma"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def remote(built, chroma, tmp_path_factory):
+    """Settings for an index in the Chroma server, built from a corpus copy."""
+    corpus = tmp_path_factory.mktemp("corpus")
+    shutil.copytree(built.corpus_dir, corpus, dirs_exist_ok=True)
+    return built.model_copy(
+        update={
+            "corpus_dir": corpus,
+            "index_dir": tmp_path_factory.mktemp("lock-only"),
+            "chroma_url": chroma.url,
+            "data_dir": tmp_path_factory.mktemp("data"),
+        }
+    )
+
+
+def test_index_sync_and_ask_through_the_server(remote, embedder):
+    where = Location.of(remote)
+    first = sync(where, load_corpus(remote.corpus_dir), embedder)
+    assert first.chunks_written > 10 and first.total_chunks == first.chunks_written
+    assert not list(remote.index_dir.glob("bm25*"))  # nothing of the index on local disk
+    again = sync(where, load_corpus(remote.corpus_dir), embedder)
+    assert again.chunks_written == again.chunks_deleted == 0 and again.unchanged == 1
+    manifest = read_manifest(where)
+    assert manifest is not None and len(manifest["documents"]) == 1
+    answer = Assistant(remote, embedder).ask(GMV)
+    assert "1.92倍" in answer.text and answer.citations[0].cited
+
+
+def test_two_apps_share_the_index_and_follow_an_index_run(remote, embedder, monkeypatch):
+    monkeypatch.setattr("assistant.service.INDEX_CHECK_S", 0.0)
+    where = Location.of(remote)
+    sync(where, load_corpus(remote.corpus_dir), embedder)
+    app_a, app_b = Assistant(remote, embedder), Assistant(remote, embedder)
+    assert app_b.ask("直播挂件有什么新功能？").refused
+    (remote.corpus_dir / "guajian.md").write_text(
+        "---\ntitle: 小程序直播挂件\n---\n\n"
+        "## 直播挂件\n微信小程序直播挂件新增了预约提醒功能，主播开播前会通知已预约的用户。\n",
+        encoding="utf-8",
+    )
+    report = sync(where, load_corpus(remote.corpus_dir), embedder)  # a third process indexes
+    assert report.added == ["guajian.md"] and report.chunks_deleted == 0
+    for app in (app_a, app_b):  # both see it, BM25 included, without a restart
+        answer = app.ask("直播挂件有什么新功能？")
+        assert not answer.refused and "预约提醒" in answer.text
+        assert "guajian.md" in app.index.documents
+    (remote.corpus_dir / "guajian.md").unlink()
+    assert sync(where, load_corpus(remote.corpus_dir), embedder).removed == ["guajian.md"]
+
+
+def test_a_stopped_server_is_503_and_the_app_recovers(remote, embedder, chroma, monkeypatch):
+    monkeypatch.setattr("assistant.service.INDEX_CHECK_S", 0.0)
+    sync(Location.of(remote), load_corpus(remote.corpus_dir), embedder)
+    handlers = ChatHandlers(remote, Assistant(remote, embedder))
+    for url in running(create_server(remote, handlers)):
+        assert httpx.post(f"{url}/api/ask", json={"question": GMV}).status_code == 200
+        chroma.stop()
+        try:
+            ask = httpx.post(f"{url}/api/ask", json={"question": GMV})
+            health = httpx.get(f"{url}/api/health")
+            assert ask.status_code == health.status_code == 503
+            assert "chroma run" in ask.json()["error"] and "Traceback" not in ask.text
+            with pytest.raises(Exception, match="cannot be reached"):  # the chat says so too
+                list(handlers.reply(GMV, []))
+        finally:
+            chroma.start()
+        ask = httpx.post(f"{url}/api/ask", json={"question": GMV})
+        assert ask.status_code == 200 and "1.92倍" in ask.json()["answer"]
+        assert httpx.get(f"{url}/api/health").json()["store"] == "chroma server"
+
+
+def test_an_app_started_while_the_server_is_down_starts_answering_when_it_is_up(
+    remote, embedder, chroma, tmp_path
+):
+    sync(Location.of(remote), load_corpus(remote.corpus_dir), embedder)
+    chroma.stop()
+    try:
+        with pytest.raises(StoreUnavailable):
+            Assistant(remote, embedder)
+        handlers = ChatHandlers(remote)
+        assert handlers.assistant is None and "cannot be reached" in handlers.startup_error
+    finally:
+        chroma.start()
+    handlers._tried = 0.0  # as if RETRY_S had passed
+    assert handlers.ready() is not None
+    assert "1.92倍" in handlers.ready().ask(GMV).text
