@@ -25,6 +25,7 @@ from .evaluation import load_items, percentile
 from .glossary import expand
 from .indexing import sync
 from .loadcheck import load_check
+from .scalebench import HEADER, run_scale
 from .service import Assistant
 from .settings import Settings
 
@@ -153,6 +154,17 @@ def main() -> None:
         help="50 concurrent clients against /api/ask for this long; 0 = skip",
     )
     parser.add_argument("--json", type=Path, help="Also write the figures to this file.")
+    parser.add_argument(
+        "--scales",
+        default="1,100,1000",
+        help="corpus sizes for the scale benchmark (comma-separated); '' = skip",
+    )
+    parser.add_argument(
+        "--scale-json",
+        type=Path,
+        default=Path("bench-results/scale.json"),
+        help="where the scale benchmark's figures are written",
+    )
     args = parser.parse_args()
     result = run(args.corpus, args.questions, args.rounds, args.load_seconds)
     m = result["machine"]
@@ -184,6 +196,18 @@ def main() -> None:
             print(f"  error x{count}: {kind}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    sizes = [int(n) for n in args.scales.split(",") if n.strip()]
+    if sizes:
+        source = args.corpus / "wechat-open-class-2025.md"
+        print(f"scale: the real article among N-1 derived ones ({source.name})")
+        print(HEADER)
+        scaled = run_scale(source, load_items(args.questions), sizes)
+        args.scale_json.parent.mkdir(parents=True, exist_ok=True)
+        args.scale_json.write_text(
+            json.dumps({"machine": result["machine"], "sizes": scaled}, indent=2),
+            encoding="utf-8",
+        )
+        print(f"(written to {args.scale_json})")
 
 
 if __name__ == "__main__":

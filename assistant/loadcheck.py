@@ -27,7 +27,7 @@ from .evaluation import percentile
 from .settings import Settings
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -64,7 +64,7 @@ def load_check(
     settings: Settings, questions: list[str], clients: int = 50, seconds: float = 30.0
 ) -> dict[str, Any]:
     """Run the load against ``assistant serve`` in its own process; return the figures."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "ASSISTANT_INDEX_DIR": str(settings.index_dir),
