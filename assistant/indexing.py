@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,11 +38,11 @@ from .errors import AssistantError, EmbedderMismatch, IndexBusy, IndexCorrupt
 from .settings import Settings
 from .store import (
     FORMAT,
-    MANIFEST,
+    GENERATION,
     Location,
     bm25_readable,
     build_bm25,
-    drop_remote_manifest,
+    collection_names,
     locate,
     reaching,
     read_manifest,
@@ -106,23 +107,13 @@ def _delete(store: Chroma, ids: list[str], batch: int) -> None:
         store.delete(ids=ids[start : start + batch])
 
 
-def _start_fresh(location: Location) -> chromadb.ClientAPI:
-    """Drop everything and return a client on an empty store.
-
-    Collections are dropped through the client rather than by deleting files,
-    which Chroma may hold open in this process; only a local store too
-    damaged to open is deleted from disk.
-    """
-    if location.remote:
-        drop_remote_manifest(location)
-    else:
-        (location.index_dir / MANIFEST).unlink(missing_ok=True)
+def _open_for_rebuild(location: Location) -> chromadb.ClientAPI:
+    """A client for a run that starts from nothing. Nothing is dropped: the new
+    generation of collections sits beside the old one until it is committed,
+    so a run killed half-way leaves the previous index usable. Only a local
+    store too damaged to open is deleted from disk."""
     try:
-        chroma = location.client()
-        for name in ("chunks", "sentences"):
-            if name in {c.name for c in chroma.list_collections()}:
-                chroma.delete_collection(name)
-        return chroma
+        return location.client()
     except ChromaError as exc:
         if location.remote:
             raise
@@ -130,6 +121,15 @@ def _start_fresh(location: Location) -> chromadb.ClientAPI:
         SharedSystemClient.clear_system_cache()
         shutil.rmtree(location.index_dir / "chroma", ignore_errors=True)
         return location.client()
+
+
+def _drop_old_generations(chroma: chromadb.ClientAPI, keep: set[str]) -> None:
+    """Drop our collections that neither the new manifest nor the one before it
+    names: earlier rebuilds, and runs killed half-way. The previous generation
+    stays one more run, for readers that have not yet reopened the index."""
+    for collection in chroma.list_collections():
+        if GENERATION.match(collection.name) and collection.name not in keep:
+            chroma.delete_collection(collection.name)
 
 
 def index_corpus(
@@ -228,12 +228,20 @@ def _sync_locked(
             CHUNKER_VERSION,
         )
         manifest = None
-    if manifest is None:
-        chroma = _start_fresh(location)
+    previous = collection_names(manifest) if manifest else {}
+    if manifest is None:  # a new generation of collections, committed by the manifest
+        chroma = _open_for_rebuild(location)
+        try:  # the generation the current manifest names, kept one more run
+            previous = collection_names(read_manifest(location) or {})
+        except IndexCorrupt:
+            previous = {}
+        generation = uuid.uuid4().hex[:8]
+        names = {kind: f"{kind}-{generation}" for kind in ("chunks", "sentences")}
     else:
         chroma = location.client()
-    chunks_store = vectorstore(chroma, "chunks", embedder)
-    sentences_store = vectorstore(chroma, "sentences", embedder)
+        names = previous
+    chunks_store = vectorstore(chroma, names["chunks"], embedder)
+    sentences_store = vectorstore(chroma, names["sentences"], embedder)
     old_docs: dict[str, dict[str, Any]] = manifest["documents"] if manifest else {}
     in_chroma, sentences_in_chroma = _ids(chunks_store), _ids(sentences_store)
     report = SyncReport(skipped=[str(s) for s in load.skipped])
@@ -296,7 +304,7 @@ def _sync_locked(
     _add(sentences_store, new_sentences, progress, "sentences")
     if to_refresh:
         # metadata only: langchain-chroma's update_documents would re-embed
-        chroma.get_collection("chunks").update(
+        chroma.get_collection(names["chunks"]).update(
             ids=[c.id for c in to_refresh], metadatas=[_metadata(c) for c in to_refresh]
         )
     batch = chroma.get_max_batch_size()
@@ -324,6 +332,7 @@ def _sync_locked(
             "chunk_size": chunk_size,
             "chunk_overlap": chunk_overlap,
             "bm25": bm25_dir,
+            "collections": names,
             "updated_at": now if dirty else manifest.get("updated_at", now),
             "documents": dict(sorted(new_docs.items())),
         },
@@ -331,4 +340,5 @@ def _sync_locked(
     for old_dir in index_dir.glob("bm25*"):  # superseded folders, and those of killed runs
         if old_dir.name != bm25_dir:
             shutil.rmtree(old_dir, ignore_errors=True)
+    _drop_old_generations(chroma, set(names.values()) | set(previous.values()))
     return report

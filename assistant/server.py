@@ -140,7 +140,8 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
         if h.ready() is None:
             return error_response("/api", 503, h.startup_error)
         try:
-            h.assistant.follow_index(force=True)  # probes the store: a stopped server shows
+            h.assistant.follow_index(force=True)  # a newer (or damaged) manifest shows here
+            h.assistant.index.probe()  # and a store that stopped answering, here
         except AssistantError as exc:
             return error_response("/api", 503, str(exc))
         index = h.assistant.index

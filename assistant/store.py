@@ -36,6 +36,7 @@ import json
 import logging
 import math
 import os
+import re
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -48,6 +49,7 @@ import bm25s
 import chromadb
 import httpx
 import numpy as np
+from chromadb.api.client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaAuthError, ChromaError, NotFoundError
 from langchain_chroma import Chroma
@@ -71,6 +73,8 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 MANIFEST = "manifest.json"
 RECORDS = "records.json"
 REMOTE_MANIFEST = "assistant_manifest"  # the manifest's collection on a Chroma server
+# Our passage and sentence collections: the first index's, and later generations'.
+GENERATION = re.compile(r"^(chunks|sentences)(-[0-9a-f]{8})?$")
 FORMAT = 2
 # What a damaged index raises when opened; anything else is a real bug.
 DAMAGE = (OSError, ValueError, KeyError, TypeError, ChromaError)
@@ -190,6 +194,11 @@ def _remote_manifest(location: Location) -> Any:
     return data
 
 
+def collection_names(manifest: dict[str, Any]) -> dict[str, str]:
+    """The Chroma collections a manifest commits (older manifests: the first names)."""
+    return manifest.get("collections") or {"chunks": "chunks", "sentences": "sentences"}
+
+
 def write_manifest(where: Path | Location, data: dict[str, Any]) -> None:
     """Commit an index run: the manifest, written so that readers see the old
     one or the new one (locally: an atomic file replace; on a server: the
@@ -216,14 +225,6 @@ def write_manifest(where: Path | Location, data: dict[str, Any]) -> None:
         collection.upsert(
             ids=["index"], documents=[json.dumps(head, ensure_ascii=False)], embeddings=[[0.0]]
         )
-
-
-def drop_remote_manifest(location: Location) -> None:
-    """Forget a server index's manifest (a rebuild starts from nothing)."""
-    with reaching(location):
-        chroma = location.client()
-        if REMOTE_MANIFEST in {c.name for c in chroma.list_collections()}:
-            chroma.delete_collection(REMOTE_MANIFEST)
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -259,9 +260,10 @@ class Index:
         self.stamp = stamp
         try:
             with reaching(location):
-                self._chroma = chroma = location.client()
-                self.chunks = vectorstore(chroma, "chunks", embedder)
-                self.sentences = vectorstore(chroma, "sentences", embedder)
+                self._chroma = chroma = self._client()
+                names = collection_names(manifest)
+                self.chunks = vectorstore(chroma, names["chunks"], embedder)
+                self.sentences = vectorstore(chroma, names["sentences"], embedder)
                 if location.remote:
                     self.records = chunk_records(self.chunks)
                     self.bm25 = bm25_over(self.records)
@@ -271,10 +273,43 @@ class Index:
             raise AssistantError(f"Cannot read the index at {location}: {exc}") from exc
         except DAMAGE as exc:
             raise IndexCorrupt(location, f"{type(exc).__name__}: {exc}") from exc
+        self._committed = {r["id"] for r in self.records}
         doc_freq = np.diff(self.bm25.scores["indptr"])
         self._df = {
             t: int(doc_freq[i]) for t, i in self.bm25.vocab_dict.items() if i < len(doc_freq)
         }
+
+    def _client(self) -> chromadb.ClientAPI:
+        """The store's client, checked. Chroma keeps one embedded store per path and
+        process; after the folder was replaced (a rebuild of a damaged store by
+        another process) that one is stale, so it is dropped and opened again."""
+        if self.location.remote:
+            return self.location.client()
+        try:
+            chroma = self.location.client()
+            chroma.get_collection(collection_names(self.manifest)["chunks"]).count()
+            return chroma
+        except ChromaError:
+            SharedSystemClient.clear_system_cache()
+            return self.location.client()
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Look-ups: a server that is down → StoreUnavailable; a store damaged
+        under us → IndexCorrupt (naming the rebuild); collections a newer
+        index run dropped → ask again (the index is reopened first)."""
+        try:
+            with reaching(self.location):
+                yield
+        except NotFoundError as exc:
+            raise AssistantError("The index was just rebuilt; please ask again.") from exc
+        except ChromaError as exc:
+            raise IndexCorrupt(self.location, f"{type(exc).__name__}: {exc}") from exc
+
+    def probe(self) -> int:
+        """Count the passages in the store: a cheap check that it still answers."""
+        with self._reading():
+            return self._chroma.get_collection(collection_names(self.manifest)["chunks"]).count()
 
     def stale(self) -> bool:
         """Has an index run committed since this index was opened?"""
@@ -295,9 +330,10 @@ class Index:
         k = min(k, len(self.records))
         if k == 0:
             return []
-        with reaching(self.location):
-            hits = self.chunks.similarity_search_with_score(query, k=k)
-        return [({"id": d.id, **d.metadata}, 1.0 - dist) for d, dist in hits]
+        with self._reading():  # a few more: passages of an unfinished run are dropped
+            hits = self.chunks.similarity_search_with_score(query, k=min(k + 10, len(self.records)))
+        committed = [(d, dist) for d, dist in hits if d.id in self._committed][:k]
+        return [({"id": d.id, **d.metadata}, 1.0 - dist) for d, dist in committed]
 
     def lexical(self, tokens: list[str], k: int) -> list[tuple[dict[str, Any], float]]:
         """Top ``k`` passages by BM25 over the query's tokens (only positive scores)."""
@@ -313,7 +349,7 @@ class Index:
         ids = list(dict.fromkeys(sentence_id(s) for s in sentences))
         if not ids:
             return {}
-        with reaching(self.location):
+        with self._reading():
             got = self.sentences.get(ids=ids, include=["embeddings"])
         return {
             i: np.asarray(v, dtype=np.float32)
