@@ -20,6 +20,7 @@ from assistant.indexing import sync
 from assistant.scaler import write_corpus
 from assistant.server import create_server
 from assistant.service import Assistant
+from assistant.settings import Settings
 from assistant.store import Index, read_manifest
 from assistant.webui import ChatHandlers
 from tests.conftest import CORPUS
@@ -116,17 +117,11 @@ def test_a_killed_index_process_leaves_the_previous_index_usable(tmp_path, embed
     time.sleep(1.0)
     run.send_signal(signal.SIGKILL)
     run.wait(timeout=30)
-    survivor = Assistant(copied_settings(corpus, index), embedder)
+    survivor = Assistant(Settings(corpus_dir=corpus, index_dir=index), embedder)
     assert len(survivor.index.documents) == 1  # the previous index, as it was
     assert "1.92倍" in survivor.ask(GMV).text
     after = sync(index, load_corpus(corpus), embedder)  # the next run completes it
     assert after.total_chunks == chroma_count(index, embedder) > before.total_chunks
-
-
-def copied_settings(corpus: Path, index: Path):
-    from assistant.settings import Settings
-
-    return Settings(corpus_dir=corpus, index_dir=index)
 
 
 def test_broken_files_next_to_good_ones(tmp_path, embedder):
@@ -136,8 +131,9 @@ def test_broken_files_next_to_good_ones(tmp_path, embedder):
     (corpus / "empty.md").write_text("", encoding="utf-8")
     (corpus / "binary.txt").write_bytes(bytes(range(256)) * 64)
     (corpus / "huge.txt").write_bytes(("微信小店。" * 1_400_000).encode("utf-8"))  # 21 MB
-    (corpus / "gbk.txt").write_bytes("微信小店的保证金下调了，最高降幅达到百分之五十。".encode("gbk"))
-    (corpus / "big5.txt").write_bytes("影片號的直播預約功能上線了，主播可以提前通知粉絲。".encode("big5"))
+    gbk, big5 = "微信小店的保证金下调了，最高降幅达到百分之五十。", "影片號的直播預約功能上線了。"
+    (corpus / "gbk.txt").write_bytes(gbk.encode("gbk"))
+    (corpus / "big5.txt").write_bytes(big5.encode("big5"))
     done = subprocess.run(
         [str(ASSISTANT), "index"],
         env={
@@ -154,7 +150,7 @@ def test_broken_files_next_to_good_ones(tmp_path, embedder):
         assert name in done.stdout + done.stderr  # each skip is named
     indexed = read_manifest(tmp_path / "index")["documents"]
     assert set(indexed) == {REAL.name, "gbk.txt", "big5.txt"}
-    answer = Assistant(copied_settings(corpus, tmp_path / "index"), embedder).ask(
+    answer = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embedder).ask(
         "影片號的直播預約功能上線了嗎？"
     )
     assert not answer.refused and "預約" in answer.text
