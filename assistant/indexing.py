@@ -35,20 +35,18 @@ from .chunking import CHUNKER_VERSION, Chunk, chunk_article, chunk_sentences, se
 from .corpus import CorpusLoad, load_corpus
 from .embeddings import Embedder, make_embedder
 from .errors import AssistantError, EmbedderMismatch, IndexBusy, IndexCorrupt
-from .settings import Settings
-from .store import (
+from .location import (
     FORMAT,
     GENERATION,
     Location,
-    bm25_readable,
-    build_bm25,
     collection_names,
     locate,
     reaching,
     read_manifest,
-    vectorstore,
     write_manifest,
 )
+from .settings import Settings
+from .store import bm25_readable, build_bm25, vectorstore
 from .text import to_simplified
 
 log = logging.getLogger(__name__)

@@ -33,10 +33,11 @@ from .errors import AssistantError, EmptyQuestion, QuestionTooLong
 from .generate import NothingSupported, generated_answer
 from .glossary import chinese_terms, expand
 from .llm import LLMUnavailable, answer_chain, condensed
+from .location import Location
 from .response import FRAMES, Answer
 from .retrieval import HybridRetriever
 from .settings import Settings
-from .store import Index, Location
+from .store import Index
 from .text import Script, detect_script, plain_question, to_simplified
 
 log = logging.getLogger(__name__)

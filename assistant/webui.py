@@ -24,10 +24,10 @@ from .embeddings import Embedder, make_embedder
 from .errors import AssistantError, EmptyQuestion
 from .feedback import FeedbackLog
 from .indexing import index_corpus
+from .location import Location, read_manifest
 from .response import Answer
 from .service import Assistant
 from .settings import Settings
-from .store import Location, read_manifest
 from .uploads import UploadRejected, save_upload
 from .webformat import answer_body, answer_markup, escape, text_body
 

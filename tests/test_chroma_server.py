@@ -18,9 +18,9 @@ import pytest
 from assistant.corpus import load_corpus
 from assistant.errors import StoreUnavailable
 from assistant.indexing import sync
+from assistant.location import Location, read_manifest
 from assistant.server import create_server
 from assistant.service import Assistant
-from assistant.store import Location, read_manifest
 from assistant.webui import ChatHandlers
 from tests.servers import free_port, running
 

@@ -17,11 +17,12 @@ import pytest
 
 from assistant.corpus import load_corpus
 from assistant.indexing import sync
+from assistant.location import read_manifest
 from assistant.scaler import write_corpus
 from assistant.server import create_server
 from assistant.service import Assistant
 from assistant.settings import Settings
-from assistant.store import Index, read_manifest
+from assistant.store import Index
 from assistant.webui import ChatHandlers
 from tests.conftest import CORPUS
 from tests.servers import running

@@ -13,7 +13,8 @@ from filelock import FileLock
 from assistant.corpus import load_corpus
 from assistant.errors import EmbedderMismatch, IndexBusy, IndexCorrupt, IndexNotBuilt
 from assistant.indexing import sync
-from assistant.store import Index, read_manifest
+from assistant.location import read_manifest
+from assistant.store import Index
 from assistant.text import search_tokens
 
 EXTRA = """---
