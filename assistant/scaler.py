@@ -7,10 +7,13 @@ and structure stay those of a real help-desk corpus. The dev questions then
 measure retrieval of the real article hidden among look-alikes.
 
 "Names" covers the article's terms too: besides the product and people
-names, nine in ten of its nouns (联盟, 动销, 垂类 …) are swapped among
-themselves. Changing only numbers and product names would leave N-1 copies
-of "联盟动销商品数超过160%" that no question can tell apart (at N=10 that
-cost 0.2 of hit@5); a corpus of different articles does not look like that.
+names, its nouns (联盟, 动销, 垂类 …) are permuted among themselves, so a
+derived article uses the same vocabulary for other statements. Changing
+only numbers and product names leaves N-1 copies of "联盟动销商品数超过160%"
+that no question can tell apart (at N=10 that cost 0.2 of hit@5); swapping
+nine in ten nouns still left about one article in a hundred with the
+question's exact terms (hybrid hit@5 0.87 at N=1,000, with BM25 alone at
+1.00). A corpus of different articles does not look like either.
 
 Deterministic for a given seed.
 """
@@ -74,7 +77,7 @@ def _nouns(text: str) -> list[str]:
     return sorted(words - set(_NAMES))
 
 
-def _swapping(nouns: list[str], rng: random.Random, share: float = 0.9) -> dict[str, str]:
+def _swapping(nouns: list[str], rng: random.Random, share: float = 1.0) -> dict[str, str]:
     """About ``share`` of the nouns, each replaced by another of them."""
     chosen = [n for n in nouns if rng.random() < share]
     shuffled = chosen[:]
