@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import random
 import re
+from functools import cache
 from pathlib import Path
 
 import frontmatter
@@ -65,7 +66,8 @@ def _renamed(text: str, names: dict[str, str]) -> str:
     return pattern.sub(lambda m: names[m.group()], text)
 
 
-def _nouns(text: str) -> list[str]:
+@cache
+def _nouns(text: str) -> tuple[str, ...]:
     """The article's nouns of two or more characters (jieba tags n*, vn)."""
     words = {
         w.word
@@ -74,10 +76,10 @@ def _nouns(text: str) -> list[str]:
         and len(w.word) >= 2
         and han_count(w.word) == len(w.word)
     }
-    return sorted(words - set(_NAMES))
+    return tuple(sorted(words - set(_NAMES)))
 
 
-def _swapping(nouns: list[str], rng: random.Random, share: float = 1.0) -> dict[str, str]:
+def _swapping(nouns: tuple[str, ...], rng: random.Random, share: float = 1.0) -> dict[str, str]:
     """About ``share`` of the nouns, each replaced by another of them."""
     chosen = [n for n in nouns if rng.random() < share]
     shuffled = chosen[:]
@@ -114,13 +116,10 @@ def _reordered(text: str, rng: random.Random) -> str:
     return "\n".join(lines)
 
 
-def derive(
-    post: frontmatter.Post, number: int, seed: int = 0, nouns: list[str] | None = None
-) -> frontmatter.Post:
-    """Article number ``number`` derived from ``post`` (``nouns``: its nouns, if known)."""
+def derive(post: frontmatter.Post, number: int, seed: int = 0) -> frontmatter.Post:
+    """Article number ``number`` derived from ``post``."""
     rng = random.Random(f"{seed}:{number}")
-    nouns = _nouns(post.content) if nouns is None else nouns
-    names = {**_swapping(nouns, rng), **_renaming(rng)}
+    names = {**_swapping(_nouns(post.content), rng), **_renaming(rng)}
     body = _reordered(_renumbered(_renamed(post.content, names), rng), rng)
     title = _renamed(str(post.get("title", "")), names) + f"（第{number}期）"
     return frontmatter.Post(body, title=title, language=post.get("language", "zh-Hant"))
@@ -133,9 +132,8 @@ def write_corpus(source: Path, target: Path, n: int, seed: int = 0) -> Path:
     post = frontmatter.load(str(source))
     real = target / source.name
     real.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
-    nouns = _nouns(post.content)  # jieba's tagging is the slow part: once
-    for number in range(1, n):
-        derived = derive(post, number, seed, nouns)
+    for number in range(1, n):  # jieba's tagging, the slow part, is cached
+        derived = derive(post, number, seed)
         path = target / f"derived-{number:04d}.md"
         path.write_text(frontmatter.dumps(derived) + "\n", encoding="utf-8")
     return real

@@ -110,12 +110,12 @@ def test_a_killed_index_process_leaves_the_previous_index_usable(tmp_path, embed
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     write_corpus(REAL, corpus, 1)
     before = sync(index, load_corpus(corpus), embedder)
-    write_corpus(REAL, corpus, 40)  # 39 more articles: a run of several seconds
+    write_corpus(REAL, corpus, 12)  # 11 more articles: a run of a few seconds
     run = index_process(corpus, index, *args)
     deadline = time.monotonic() + 120
     while "passages" not in (run.stderr.readline() if run.stderr else ""):  # it is writing
         assert run.poll() is None and time.monotonic() < deadline, "index run did not start"
-    time.sleep(1.0)
+    time.sleep(0.5)
     run.send_signal(signal.SIGKILL)
     run.wait(timeout=30)
     survivor = Assistant(Settings(corpus_dir=corpus, index_dir=index), embedder)
