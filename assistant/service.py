@@ -89,7 +89,9 @@ class Assistant:
         """Open the index again (after an index run): new passages, new BM25."""
         index = Index(Location.of(self.settings), self.embedder)
         s = self.settings
-        self.retriever = HybridRetriever(index=index, k=s.k, fetch_k=s.fetch_k, rrf_k=s.rrf_k)
+        self.retriever = HybridRetriever(
+            index=index, k=s.k, fetch_k=s.fetch_k, rrf_k=s.rrf_k, bm25_weight=s.bm25_weight
+        )
         self.index = index
 
     # -- the chain's steps -------------------------------------------------

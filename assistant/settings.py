@@ -37,6 +37,9 @@ class Settings(BaseSettings):
         20, ge=1, le=200, description="Candidates taken from each of dense and BM25."
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    bm25_weight: float = Field(
+        1.5, gt=0, le=10, description="Weight of BM25's ranks against dense's in the fusion."
+    )
     answer_max_chars: int = Field(
         200, ge=40, description="Length budget of a quoted answer (lists may use twice this)."
     )
