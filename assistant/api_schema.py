@@ -69,6 +69,7 @@ class Health(BaseModel):
     chunks: int
     updated_at: str | None = Field(description="When the index was last written (UTC, ISO).")
     store: str = Field(description="'local' (embedded Chroma) or 'chroma server'.")
+    answers: str = Field(description="'extractive' (quoted) or 'llm' (model-written, checked).")
 
 
 class Error(BaseModel):

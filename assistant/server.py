@@ -153,6 +153,7 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
             "chunks": len(index.records),
             "updated_at": index.manifest.get("updated_at"),
             "store": "chroma server" if index.location.remote else "local",
+            "answers": h.assistant.mode,
         }
 
     logins = ui_logins(settings)
