@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 import chromadb
 import httpx
 from chromadb.config import Settings as ChromaSettings
-from chromadb.errors import ChromaAuthError, NotFoundError
+from chromadb.errors import ChromaAuthError, ChromaError, NotFoundError
 from pydantic import SecretStr
 
 from .errors import IndexCorrupt, StoreUnavailable
@@ -96,13 +96,17 @@ def locate(where: Path | Location) -> Location:
 
 @contextmanager
 def reaching(location: Location) -> Iterator[None]:
-    """Turn a Chroma server that is down, or refuses us, into :class:`StoreUnavailable`."""
+    """Turn a Chroma server that is down, refuses us or fails into :class:`StoreUnavailable`."""
     try:
         yield
     except httpx.HTTPError as exc:
         raise StoreUnavailable(location, f"{type(exc).__name__}: {exc}") from None
     except ChromaAuthError as exc:
         raise StoreUnavailable(location, f"refused: {exc}") from None
+    except ChromaError as exc:
+        if not location.remote or isinstance(exc, NotFoundError):
+            raise  # local damage and missing collections are handled by the caller
+        raise StoreUnavailable(location, f"{type(exc).__name__}: {exc}") from None
 
 
 def read_manifest(where: Path | Location) -> dict[str, Any] | None:
@@ -117,7 +121,7 @@ def read_manifest(where: Path | Location) -> dict[str, Any] | None:
         if not isinstance(data.get("documents"), dict) or not isinstance(data.get("bm25"), str):
             raise ValueError("no documents or bm25 entry")
         return data
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise IndexCorrupt(location, f"manifest: {exc}") from exc
 
 
@@ -192,7 +196,7 @@ def stamp(location: Location, chroma: chromadb.ClientAPI | None = None) -> str:
     if not location.remote:
         try:
             st = (location.index_dir / MANIFEST).stat()
-        except FileNotFoundError:
+        except OSError:  # gone or unreadable: reopening says which
             return ""
         return f"{st.st_mtime_ns}:{st.st_size}"
     with reaching(location):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -75,6 +76,7 @@ class Assistant:
         self.settings = settings
         self.embedder = embedder or make_embedder(settings.embedder)
         self._checked = time.monotonic()
+        self._reload_lock = threading.Lock()
         self.reload()
         self.chain = self._build_chain()
         # Load jieba's dictionary, OpenCC and the model now, not in the first answer.
@@ -86,13 +88,14 @@ class Assistant:
         return "llm" if self.settings.uses_llm else "extractive"
 
     def reload(self) -> None:
-        """Open the index again (after an index run): new passages, new BM25."""
+        """Open the index again (after an index run): new passages, new BM25.
+        The old one keeps serving until the new one is ready."""
         index = Index(Location.of(self.settings), self.embedder)
         s = self.settings
-        self.retriever = HybridRetriever(
+        retriever = HybridRetriever(
             index=index, k=s.k, fetch_k=s.fetch_k, rrf_k=s.rrf_k, bm25_weight=s.bm25_weight
         )
-        self.index = index
+        self.index, self.retriever = index, retriever
 
     # -- the chain's steps -------------------------------------------------
 
@@ -230,8 +233,10 @@ class Assistant:
             return
         self._checked = now
         if self.index.stale():
-            log.info("the index changed; reopening it")
-            self.reload()
+            with self._reload_lock:  # one reload, however many requests noticed
+                if self.index.stale():
+                    log.info("the index changed; reopening it")
+                    self.reload()
 
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
         """Answer ``question``; ``history`` holds the earlier questions of a chat."""

@@ -108,18 +108,19 @@ class Index:
         }
 
     def _client(self) -> chromadb.ClientAPI:
-        """The store's client, checked. Chroma keeps one embedded store per path and
-        process; after the folder was replaced (a rebuild of a damaged store by
-        another process) that one is stale, so it is dropped and opened again."""
-        if self.location.remote:
-            return self.location.client()
-        try:
-            chroma = self.location.client()
-            chroma.get_collection(collection_names(self.manifest)["chunks"]).count()
-            return chroma
-        except ChromaError:
-            SharedSystemClient.clear_system_cache()
-            return self.location.client()
+        """The store's client. Chroma keeps one embedded store per folder and
+        process, with the vectors it had loaded: after another process's
+        index run (new passages, or a rebuilt folder) that one is out of date,
+        so an Index (opened at start and after each commit) takes a fresh one.
+        Clients still in flight look the store up by folder and move with it."""
+        if not self.location.remote:
+            folder = str(self.location.index_dir / "chroma")
+            cache = getattr(SharedSystemClient, "_identifier_to_system", None)
+            if isinstance(cache, dict):
+                cache.pop(folder, None)
+            else:  # a Chroma without that cache: start every store afresh
+                SharedSystemClient.clear_system_cache()
+        return self.location.client()
 
     @contextmanager
     def _reading(self) -> Iterator[None]:

@@ -204,3 +204,31 @@ def test_a_file_name_that_is_not_utf8_is_skipped(corpus_copy, tmp_path, embedder
     assert [a.doc_id for a in load.articles] == ["wechat-open-class-2025.md"]
     assert "not valid UTF-8" in load.skipped[0].reason
     assert sync(tmp_path / "index", load, embedder).total_chunks > 10
+
+
+def test_a_running_assistant_follows_another_process_index_run(
+    corpus_copy, tmp_path, embedder, monkeypatch
+):
+    """Dense search included: Chroma's per-process store cache must not keep the
+    vectors it had before another process added passages."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from assistant.service import Assistant
+    from assistant.settings import Settings
+
+    monkeypatch.setattr("assistant.service.INDEX_CHECK_S", 0.0)
+    index = tmp_path / "index"
+    _sync(corpus_copy, index, embedder)
+    running = Assistant(Settings(corpus_dir=corpus_copy, index_dir=index), embedder)
+    running.index.dense("微信", 3)  # its store is loaded
+    (corpus_copy / "mini.md").write_text(EXTRA, encoding="utf-8")
+    env = {**os.environ, "ASSISTANT_CORPUS_DIR": str(corpus_copy)}
+    env["ASSISTANT_INDEX_DIR"] = str(index)
+    command = [str(Path(sys.executable).with_name("assistant")), "index"]
+    subprocess.run(command, env=env, check=True, capture_output=True, timeout=300)
+    running.follow_index()
+    assert "mini.md" in running.index.documents
+    assert running.index.dense("小程序直播挂件", 1)[0][0]["doc_id"] == "mini.md"
