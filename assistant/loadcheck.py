@@ -18,6 +18,9 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -60,10 +63,23 @@ async def _clients(
     return latencies, errors
 
 
-def load_check(
-    settings: Settings, questions: list[str], clients: int = 50, seconds: float = 30.0
-) -> dict[str, Any]:
-    """Run the load against ``assistant serve`` in its own process; return the figures."""
+@dataclass
+class Served:
+    """An ``assistant serve`` process started by :func:`served`."""
+
+    url: str
+    process: subprocess.Popen
+    log: Any  # its stderr, a temp file
+
+    def log_tail(self, chars: int = 3000) -> str:
+        self.log.seek(0)
+        return self.log.read()[-chars:]
+
+
+@contextmanager
+def served(settings: Settings, timeout: float = 120) -> Iterator[Served]:
+    """``assistant serve`` in its own process on a free loopback port over
+    ``settings``' index (no rate limit, no tokens), once its health is 200."""
     port = free_port()
     env = {
         **os.environ,
@@ -75,35 +91,42 @@ def load_check(
     }
     command = [str(Path(sys.executable).with_name("assistant")), "serve"]
     log = tempfile.TemporaryFile("w+")  # a file, not a pipe nobody drains during the run
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True)
+    server = Served(f"http://127.0.0.1:{port}", process, log)
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + timeout
         while True:
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
+                if httpx.get(f"{server.url}/api/health", timeout=5).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                raise RuntimeError(f"assistant serve did not start: {log.read()[-2000:]}")
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"assistant serve did not start: {server.log_tail(2000)}")
             time.sleep(0.3)
-        latencies, errors = asyncio.run(
-            _clients(f"http://127.0.0.1:{port}/api/ask", questions, clients, seconds)
-        )
+        yield server
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.seek(0)
-        server_log = log.read()
+        process.terminate()
+        process.wait(timeout=30)
         log.close()
+
+
+def load_check(
+    settings: Settings, questions: list[str], clients: int = 50, seconds: float = 30.0
+) -> dict[str, Any]:
+    """Run the load against ``assistant serve`` in its own process; return the figures."""
+    with served(settings) as server:
+        latencies, errors = asyncio.run(
+            _clients(f"{server.url}/api/ask", questions, clients, seconds)
+        )
+        server_log = server.log_tail()
     return {
         "clients": clients,
         "seconds": seconds,
         "requests": len(latencies),
         "errors": sum(errors.values()),
         "error_kinds": dict(errors),
-        "server_log": server_log[-3000:],
+        "server_log": server_log,
         "requests_per_s": round(len(latencies) / seconds, 1),
         "p50_ms": round(statistics.median(latencies), 1) if latencies else 0.0,
         "p95_ms": round(percentile(latencies, 0.95), 1),

@@ -15,10 +15,7 @@ Results go to a JSON file and a printed table. Figures, not assertions.
 
 from __future__ import annotations
 
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,7 +28,7 @@ from .embeddings import make_embedder
 from .evaluation import EvalItem, contains, percentile
 from .glossary import expand
 from .indexing import sync
-from .loadcheck import free_port
+from .loadcheck import served
 from .scaler import write_corpus
 from .service import Assistant
 from .settings import Settings
@@ -45,36 +42,12 @@ def _size(folder: Path) -> int:
 def _server_peak_rss(settings: Settings, questions: list[str]) -> int:
     """Peak resident memory (bytes) of ``assistant serve`` on the index, after
     it answered ``questions``."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "ASSISTANT_INDEX_DIR": str(settings.index_dir),
-        "ASSISTANT_DATA_DIR": str(settings.data_dir),
-        "ASSISTANT_UI_PORT": str(port),
-        "ASSISTANT_RATE_LIMIT_PER_MINUTE": "0",
-    }
-    command = [str(Path(sys.executable).with_name("assistant")), "serve"]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 300
-        url = f"http://127.0.0.1:{port}"
-        while True:
-            try:
-                if httpx.get(f"{url}/api/health", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("assistant serve did not start for the scale benchmark")
-            time.sleep(0.5)
+    with served(settings, timeout=300) as server:
         for question in questions:
-            httpx.post(f"{url}/api/ask", json={"question": question}, timeout=60)
-        status = Path(f"/proc/{server.pid}/status").read_text()
+            httpx.post(f"{server.url}/api/ask", json={"question": question}, timeout=60)
+        status = Path(f"/proc/{server.process.pid}/status").read_text()
         peak_kb = next(int(line.split()[1]) for line in status.splitlines() if "VmHWM" in line)
         return peak_kb * 1024
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def _measure(assistant: Assistant, items: list[EvalItem], real: str, rounds: int) -> dict:
