@@ -35,7 +35,6 @@ from urllib.parse import urlsplit
 import httpx
 from langchain_core.documents import Document
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
@@ -116,17 +115,22 @@ def chat_model(settings: Settings, http_client: httpx.Client) -> BaseChatModel:
     )
 
 
+ANSWER_PROMPT = ChatPromptTemplate.from_messages(
+    [("system", ANSWER_SYSTEM), ("human", ANSWER_HUMAN)]
+)
+CONDENSE_PROMPT = ChatPromptTemplate.from_messages(
+    [("system", CONDENSE_SYSTEM), ("human", CONDENSE_HUMAN)]
+)
+
+
 def answer_chain(model: BaseChatModel) -> Runnable:
     """prompt | model | text: the swappable answerer of the retrieval chain."""
-    prompt = ChatPromptTemplate.from_messages([("system", ANSWER_SYSTEM), ("human", ANSWER_HUMAN)])
-    return prompt | model | StrOutputParser()
+    return ANSWER_PROMPT | model | StrOutputParser()
 
 
 def condense_chain(model: BaseChatModel) -> Runnable:
-    prompt = ChatPromptTemplate.from_messages(
-        [("system", CONDENSE_SYSTEM), ("human", CONDENSE_HUMAN)]
-    )
-    return prompt | model | StrOutputParser()
+    """prompt | model | text: a follow-up made standalone."""
+    return CONDENSE_PROMPT | model | StrOutputParser()
 
 
 def defuse(text: str) -> str:
@@ -256,9 +260,3 @@ def condensed(question: str, history: list[str], deadline: float, settings: Sett
     if not text or "\n" in text or len(text) > 3 * len(question) + 200:
         return None
     return text
-
-
-def messages_for(question: str, passages: list[Document], script: Script) -> list[BaseMessage]:
-    """The answer prompt as messages (for tests and debugging)."""
-    prompt = ChatPromptTemplate.from_messages([("system", ANSWER_SYSTEM), ("human", ANSWER_HUMAN)])
-    return prompt.format_messages(**answer_inputs(question, passages, script))
