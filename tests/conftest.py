@@ -56,20 +56,28 @@ def corpus_copy(tmp_path) -> Path:
     return target
 
 
+def serve_with(assistant: Assistant, tmp_path_factory, **update):
+    """The session's assistant behind ``assistant serve``'s app, with its
+    settings changed by ``update`` and a fresh data dir, on a free loopback
+    port; yields the base URL (a fixture body)."""
+    settings = assistant.settings.model_copy(
+        update={"data_dir": tmp_path_factory.mktemp("d"), **update}
+    )
+    yield from running(create_server(settings, ChatHandlers(settings, assistant)))
+
+
 @pytest.fixture(scope="module")
 def with_login(assistant, tmp_path_factory):
     """A server whose chat asks for a login (Gradio auth), from a users file."""
     users = tmp_path_factory.mktemp("u") / "users"
     users.write_text("# help desk\nbo:second-pass\n", encoding="utf-8")
-    settings = assistant.settings.model_copy(
-        update={
-            "data_dir": tmp_path_factory.mktemp("d"),
-            "ui_users": [SecretStr("ana:pa55:word")],
-            "ui_users_file": users,
-            "rate_limit_per_minute": 5,
-        }
+    yield from serve_with(
+        assistant,
+        tmp_path_factory,
+        ui_users=[SecretStr("ana:pa55:word")],
+        ui_users_file=users,
+        rate_limit_per_minute=5,
     )
-    yield from running(create_server(settings, ChatHandlers(settings, assistant)))
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.server import create_server
-from assistant.webui import ChatHandlers
-from tests.servers import ARTIFACTS, free_port, running
+from tests.conftest import serve_with
+from tests.servers import ARTIFACTS, free_port
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PLACEHOLDER = "http://127.0.0.1:7860/"  # the assistant's URL as the examples write it
@@ -66,10 +65,7 @@ def stranger():
 
 @pytest.fixture(scope="module")
 def assistant_url(assistant, wiki, stranger, tmp_path_factory):
-    settings = assistant.settings.model_copy(
-        update={"data_dir": tmp_path_factory.mktemp("d"), "allowed_origins": [wiki.url]}
-    )
-    for url in running(create_server(settings, ChatHandlers(settings, assistant))):
+    for url in serve_with(assistant, tmp_path_factory, allowed_origins=[wiki.url]):
         wiki.assistant = stranger.assistant = f"{url}/"
         yield url
 

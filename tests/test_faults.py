@@ -73,18 +73,9 @@ def test_a_corrupt_index_under_a_running_server(copied_index, embedder, monkeypa
         assert health.status_code == ask.status_code == 503, (health.text, ask.text)
         assert "assistant index --rebuild" in health.json()["error"]
         assert "Traceback" not in ask.text and httpx.get(f"{url}/").status_code == 200
-        rebuilt = subprocess.run(
-            [str(ASSISTANT), "index", "--rebuild"],
-            env={
-                **os.environ,
-                "ASSISTANT_CORPUS_DIR": str(settings.corpus_dir),
-                "ASSISTANT_INDEX_DIR": str(settings.index_dir),
-            },
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert rebuilt.returncode == 0, rebuilt.stderr
+        rebuilt = index_process(settings.corpus_dir, settings.index_dir, "--rebuild")
+        _, stderr = rebuilt.communicate(timeout=300)
+        assert rebuilt.returncode == 0, stderr
         health = httpx.get(f"{url}/api/health")
         assert health.status_code == 200, health.text  # recovered, no restart
         ask = httpx.post(f"{url}/api/ask", json={"question": GMV})
@@ -135,20 +126,11 @@ def test_broken_files_next_to_good_ones(tmp_path, embedder):
     gbk, big5 = "微信小店的保证金下调了，最高降幅达到百分之五十。", "影片號的直播預約功能上線了。"
     (corpus / "gbk.txt").write_bytes(gbk.encode("gbk"))
     (corpus / "big5.txt").write_bytes(big5.encode("big5"))
-    done = subprocess.run(
-        [str(ASSISTANT), "index"],
-        env={
-            **os.environ,
-            "ASSISTANT_CORPUS_DIR": str(corpus),
-            "ASSISTANT_INDEX_DIR": str(tmp_path / "index"),
-        },
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
+    done = index_process(corpus, tmp_path / "index")
+    stdout, stderr = done.communicate(timeout=300)
+    assert done.returncode == 0, stderr
     for name in ("empty.md", "binary.txt", "huge.txt"):
-        assert name in done.stdout + done.stderr  # each skip is named
+        assert name in stdout + stderr  # each skip is named
     indexed = read_manifest(tmp_path / "index")["documents"]
     assert set(indexed) == {REAL.name, "gbk.txt", "big5.txt"}
     answer = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embedder).ask(

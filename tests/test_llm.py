@@ -9,6 +9,8 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -59,9 +61,18 @@ def smart(built, embedder, fake):
     return Assistant(llm_settings(built, fake.url), embedder)
 
 
-def gmv_reply(call: Call) -> Reply:
-    n = call.n_with("GMV規模增長1.92倍")
-    return Reply(f"与2023年同期相比，微信小店的GMV增长了1.92倍[{n}]。订单数量增长了2.25倍[{n}]。")
+GMV_PASSAGE = "GMV規模增長1.92倍"  # the passage with the GMV figures, as the article writes it
+
+
+def citing(needle: str, template: str, **reply: Any) -> Callable[[Call], Reply]:
+    """A scripted model reply whose ``{n}`` is the number the prompt gave the
+    passage containing ``needle``."""
+    return lambda call: Reply(template.format(n=call.n_with(needle)), **reply)
+
+
+gmv_reply = citing(
+    GMV_PASSAGE, "与2023年同期相比，微信小店的GMV增长了1.92倍[{n}]。订单数量增长了2.25倍[{n}]。"
+)
 
 
 def test_a_good_cited_answer_is_shown_renumbered_and_sourced(smart, fake):
@@ -84,11 +95,7 @@ def test_a_good_cited_answer_is_shown_renumbered_and_sourced(smart, fake):
 
 
 def test_an_english_question_gets_an_english_answer(smart, fake):
-    def reply(call: Call) -> Reply:
-        n = call.n_with("GMV規模增長1.92倍")
-        return Reply(f"WeChat Shop's GMV grew 1.92 times year on year [{n}].")
-
-    fake.answer = reply
+    fake.answer = citing(GMV_PASSAGE, "WeChat Shop's GMV grew 1.92 times year on year [{n}].")
     answer = smart.ask("How much did GMV grow?")
     assert "Write the answer in English" in fake.requests[-1].system
     assert answer.text == "WeChat Shop's GMV grew 1.92 times year on year [1].", answer.removed
@@ -100,8 +107,9 @@ def test_a_citation_to_a_passage_that_was_not_given_is_removed(built, embedder, 
 
     def reply(call: Call) -> Reply:
         assert len(call.passages()) == 4
-        n = call.n_with("GMV規模增長1.92倍")
-        return Reply(f"微信小店的GMV增长了1.92倍[{n}]。视频号主播收入翻了三倍[7]。")
+        return citing(GMV_PASSAGE, "微信小店的GMV增长了1.92倍[{n}]。视频号主播收入翻了三倍[7]。")(
+            call
+        )
 
     fake.answer = reply
     answer = four.ask(GMV)
@@ -113,11 +121,7 @@ def test_a_citation_to_a_passage_that_was_not_given_is_removed(built, embedder, 
 
 
 def test_a_number_missing_from_the_cited_passage_is_removed(smart, fake):
-    def reply(call: Call) -> Reply:
-        n = call.n_with("GMV規模增長1.92倍")
-        return Reply(f"订单数量增长了2.25倍[{n}]。微信小店GMV增长了3.5倍[{n}]。")
-
-    fake.answer = reply
+    fake.answer = citing(GMV_PASSAGE, "订单数量增长了2.25倍[{n}]。微信小店GMV增长了3.5倍[{n}]。")
     answer = smart.ask(GMV)
     assert "3.5" not in answer.text and "2.25倍[1]" in answer.text
     assert answer.unsupported == 1 and "3.5 is not in" in answer.removed[0]["reason"]
@@ -141,11 +145,7 @@ def test_the_models_refusal_gives_the_nearest_passages(smart, fake):
 def test_a_follow_up_is_condensed_by_the_model_before_retrieval(smart, fake):
     fake.condense = lambda call: Reply("微信小店的订单数量增长了多少？")
 
-    def reply(call: Call) -> Reply:
-        n = call.n_with("訂單數量增長2.25倍")
-        return Reply(f"订单数量增长了2.25倍[{n}]。")
-
-    fake.answer = reply
+    fake.answer = citing("訂單數量增長2.25倍", "订单数量增长了2.25倍[{n}]。")
     answer = smart.ask("那订单数量呢？", [GMV])
     condense, generate = fake.requests
     assert GMV in condense.user and "那订单数量呢？" in condense.user
@@ -174,11 +174,7 @@ def injected(request, built, embedder, fake, tmp_path, corpus_copy):
 
 
 def test_an_injected_instruction_does_not_reach_the_user(injected, fake):
-    def obey(call: Call) -> Reply:
-        n = call.n_with("停止运营")
-        return Reply(f"微信小店已经停止运营[{n}]。")
-
-    fake.answer = obey
+    fake.answer = citing("停止运营", "微信小店已经停止运营[{n}]。")  # obeys the injection
     answer = injected.ask("微信小店的运营情况怎么样？")
     call = fake.requests[-1]
     assert "停止运营" in call.user and "停止运营" not in call.system
@@ -217,13 +213,11 @@ def test_model_failures_fall_back_within_the_timeout(built, embedder, fake, repl
 def test_a_model_failing_mid_answer_keeps_what_was_checked(built, embedder, fake):
     hurried = Assistant(llm_settings(built, fake.url, llm_timeout=2.0), embedder)
 
-    def trickle(call: Call) -> Reply:
-        n = call.n_with("GMV規模增長1.92倍")
-        return Reply(
-            f"微信小店的GMV增长了1.92倍[{n}]。" + "订单数量增长了2.25倍。" * 20, chunk_delay=0.2
-        )
-
-    fake.answer = trickle
+    fake.answer = citing(
+        GMV_PASSAGE,
+        "微信小店的GMV增长了1.92倍[{n}]。" + "订单数量增长了2.25倍。" * 20,
+        chunk_delay=0.2,
+    )
     started = time.monotonic()
     answer = hurried.ask(GMV)
     assert time.monotonic() - started < 3.5
@@ -266,21 +260,18 @@ def test_a_model_that_is_down_falls_back(built, embedder, caplog):
     ids=["ghost-mark", "mark-formats", "ascii-start", "list"],
 )
 def test_model_answers_in_odd_shapes(smart, fake, template, text):
-    fake.answer = lambda call: Reply(template.format(n=call.n_with("GMV規模增長1.92倍")))
+    fake.answer = citing(GMV_PASSAGE, template)
     answer = smart.ask(GMV)
     assert answer.mode == "llm" and answer.text == text
     assert answer.unsupported == template.count("[7]")
 
 
 def test_an_english_numbered_list_is_not_cut_at_its_numbers(smart, fake):
-    def reply(call: Call) -> Reply:
-        n = call.n_with("GMV規模增長1.92倍")
-        return Reply(
-            f"1. WeChat Shop's GMV grew 1.92 times year on year [{n}].\n"
-            f"2. Order volume grew 2.25 times, e.g. in gifting [{n}]."
-        )
-
-    fake.answer = reply
+    fake.answer = citing(
+        GMV_PASSAGE,
+        "1. WeChat Shop's GMV grew 1.92 times year on year [{n}].\n"
+        "2. Order volume grew 2.25 times, e.g. in gifting [{n}].",
+    )
     answer = smart.ask("How much did GMV grow?")
     assert answer.unsupported == 0 and answer.checked == 2, answer.removed
     assert answer.text.splitlines()[1].startswith("2. Order volume")
@@ -329,15 +320,12 @@ def test_a_person_sees_the_checked_model_answer_in_the_chat(smart, fake, browser
     """In chromium: the model's backed sentences appear, the removed one does
     not, the notice says so, and the sources show the backing sentence."""
 
-    def reply(call: Call) -> Reply:
-        n = call.n_with("GMV規模增長1.92倍")
-        return Reply(
-            f"微信小店的GMV增长了1.92倍[{n}]。订单数量增长了2.25倍[{n}]。"
-            f"微信小店已成为国内第一大电商平台[{n}]。",
-            chunk_delay=0.05,
-        )
-
-    fake.answer = reply
+    fake.answer = citing(
+        GMV_PASSAGE,
+        "微信小店的GMV增长了1.92倍[{n}]。订单数量增长了2.25倍[{n}]。"
+        "微信小店已成为国内第一大电商平台[{n}]。",
+        chunk_delay=0.05,
+    )
     for url in running(create_server(smart.settings, ChatHandlers(smart.settings, smart))):
         page = browser.new_page(viewport={"width": 1200, "height": 1000})
         page.goto(url)

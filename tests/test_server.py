@@ -10,13 +10,13 @@ from assistant.errors import AssistantError
 from assistant.server import create_server
 from assistant.settings import Settings
 from assistant.webui import ChatHandlers
+from tests.conftest import serve_with
 from tests.servers import running
 
 
 @pytest.fixture(scope="module")
 def base_url(assistant, tmp_path_factory):
-    settings = assistant.settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("d")})
-    yield from running(create_server(settings, ChatHandlers(settings, assistant)))
+    yield from serve_with(assistant, tmp_path_factory)
 
 
 def test_ask_returns_the_cli_json(base_url, assistant):
@@ -125,18 +125,16 @@ def guarded(assistant, tmp_path_factory):
     """A server with tokens, an allowed wiki origin and a small rate limit."""
     tokens_file = tmp_path_factory.mktemp("t") / "tokens"
     tokens_file.write_text("# team bots\nfile-token\n", encoding="utf-8")
-    settings = assistant.settings.model_copy(
-        update={
-            "data_dir": tmp_path_factory.mktemp("d"),
-            "api_tokens": [SecretStr(TOKEN)],
-            "api_tokens_file": tokens_file,
-            "allowed_origins": [WIKI],
-            "rate_limit_per_minute": 6,
-            "max_body_bytes": 2_000,
-            "max_history_messages": 3,
-        }
+    yield from serve_with(
+        assistant,
+        tmp_path_factory,
+        api_tokens=[SecretStr(TOKEN)],
+        api_tokens_file=tokens_file,
+        allowed_origins=[WIKI],
+        rate_limit_per_minute=6,
+        max_body_bytes=2_000,
+        max_history_messages=3,
     )
-    yield from running(create_server(settings, ChatHandlers(settings, assistant)))
 
 
 def _ask(url, token=None, **body):
