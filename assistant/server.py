@@ -159,14 +159,21 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
     logins = ui_logins(settings)
     if logins and not settings.tokens():
         log.warning("The chat asks for a login, but /api and /v1 are open without API tokens.")
-    return gr.mount_gradio_app(
+    chat = create_app(settings, h)
+    mounted = gr.mount_gradio_app(
         api,
-        create_app(settings, h),
+        chat,
         path="/",
         max_file_size=settings.max_upload_bytes,
         auth=logins,
         auth_message=LOGIN_MESSAGE,
     )
+    # Gradio checks that a file posted to a handler came in through its upload
+    # route only in an app it launched itself; mounted, it took any path on the
+    # server (/etc/passwd into the corpus, or served back by the chat). This
+    # flag turns its check on; the add handler checks again on its own.
+    chat.has_launched = True
+    return mounted
 
 
 def serve(app: FastAPI, settings: Settings) -> None:

@@ -14,6 +14,7 @@ import re
 import shutil
 import tempfile
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -26,6 +27,29 @@ _UNSAFE = re.compile(r"[^\w.\-]+")
 
 class UploadRejected(AssistantError):
     """The uploaded file was not saved; the message says why."""
+
+
+def received_upload(path: str | None, received: Iterable[str], folder: str | Path) -> Path:
+    """``path`` if it is a file this process received as an upload: inside the
+    upload ``folder`` and among the ``received`` paths, both compared after
+    symlinks are resolved. Anything else — a path a client made up, such as
+    ``/etc/passwd`` or a link out of the folder — is :class:`UploadRejected`.
+
+    A web framework hands a handler whatever path a client posts; this is the
+    check that the file really came in through the upload form.
+    """
+    if not path:
+        raise UploadRejected("请先选择文件 · Choose a .md, .txt or .html file first.")
+    try:
+        resolved = Path(path).resolve(strict=True)
+    except (OSError, RuntimeError):
+        resolved = None
+    inside = resolved is not None and resolved.is_relative_to(Path(folder).resolve())
+    if not inside or resolved not in {Path(p).resolve() for p in received}:
+        raise UploadRejected(
+            "只能添加通过本页上传的文件 · Only files uploaded on this page can be added."
+        )
+    return resolved
 
 
 @dataclass(frozen=True)

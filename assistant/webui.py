@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from .embeddings import Embedder, make_embedder
 from .errors import AssistantError, EmptyQuestion
@@ -28,10 +29,11 @@ from .location import Location, read_manifest
 from .response import Answer
 from .service import Assistant
 from .settings import Settings
-from .uploads import UploadRejected, save_upload
+from .uploads import UploadRejected, received_upload, save_upload
 from .webformat import answer_body, answer_markup, escape, text_body
 
 RETRY_S = 2.0  # how often a chat that could not start tries again
+UPLOAD_SWEEP_S = 3600  # uploads left in Gradio's folder (never added) live this long
 EXAMPLES = [
     "微信小店的GMV增长了多少？",
     "How much did GMV grow?",
@@ -216,13 +218,30 @@ class ChatHandlers:
         return f"✅ {saved.path.name} {verb} ({saved.article.title}).\n\n" + self.reindex(progress)
 
 
+def discard_upload(path: Path, received: set[str]) -> None:
+    """Delete an uploaded file once it was added (or refused): the corpus holds
+    its copy, and Gradio's upload folder must not grow with every upload."""
+    received.difference_update({p for p in received if Path(p).resolve() == path})
+    path.unlink(missing_ok=True)
+    if path.parent != Path(get_upload_folder()).resolve():
+        try:
+            path.parent.rmdir()  # Gradio keeps each upload in a folder of its own
+        except OSError:
+            pass
+
+
 def create_app(settings: Settings | None = None, handlers: ChatHandlers | None = None) -> gr.Blocks:
     """Build the Gradio app (not launched)."""
     settings = settings or Settings()
     h = handlers or ChatHandlers(settings)
     t = TEXT["zh"]
     # analytics off: no calls home from a help desk behind a closed network
-    with gr.Blocks(title="文章问答助手 · Article assistant", analytics_enabled=False) as app:
+    # Uploads an article was not made from are deleted after an hour (and all at restart).
+    with gr.Blocks(
+        title="文章问答助手 · Article assistant",
+        analytics_enabled=False,
+        delete_cache=(UPLOAD_SWEEP_S, UPLOAD_SWEEP_S),
+    ) as app:
         with gr.Row():
             title = gr.Markdown(t["title"])
             lang = gr.Radio(["中文", "English"], value="中文", show_label=False, scale=0)
@@ -241,9 +260,18 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
             return "", [*history, {"role": "user", "content": escape(message)}]
 
         def bot_turn(history: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-            plain = [{**m, "content": html.unescape(_text(m.get("content")))} for m in history]
+            # The history comes from the client: only its text goes on (and back);
+            # the chat never holds files, so a file message is never echoed.
+            shown = [
+                {"role": m.get("role"), "content": _text(m.get("content"))}
+                for m in history
+                if m.get("role") in ("user", "assistant")
+            ]
+            plain = [{**m, "content": html.unescape(m["content"])} for m in shown]
+            if not plain or plain[-1]["role"] != "user":
+                return
             for partial in h.reply(plain[-1]["content"], plain[:-1]):
-                yield [*history, {"role": "assistant", "content": partial}]
+                yield [*shown, {"role": "assistant", "content": partial}]
 
         def pick_example(data: gr.SelectData) -> str:
             return data.value["text"]
@@ -292,7 +320,11 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
                 progress: gr.Progress = gr.Progress(),  # noqa: B008
             ) -> tuple[Any, str, None]:
                 try:
-                    message = h.add_article(path, progress=progress)
+                    upload = received_upload(path, app.upload_file_set, get_upload_folder())
+                    try:
+                        message = h.add_article(str(upload), progress=progress)
+                    finally:
+                        discard_upload(upload, app.upload_file_set)
                 except AssistantError as exc:
                     gr.Warning(str(exc))
                     message = f"⚠️ 未添加 · Not added: {exc}"

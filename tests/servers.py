@@ -3,13 +3,16 @@ run by uvicorn on it, and Debian's headless chromium."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import threading
 import time
+import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 
@@ -67,3 +70,30 @@ def running(app):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+def gradio_event(
+    base: str, fn: str, data: list, route: str = "predict", client: httpx.Client | None = None
+) -> tuple[int, dict]:
+    """Call the chat's event handler named ``fn`` as a script would: by
+    ``run/predict`` or by ``queue/join`` and its event stream (``route="queue"``).
+    Returns the HTTP status and the JSON body (predict) or the final queue
+    message (queue; for a refused join, its JSON body)."""
+    http = client or httpx.Client(timeout=60)
+    deps = http.get(f"{base}/config").json()["dependencies"]
+    fn_index = next(d["id"] for d in deps if d.get("api_name") == fn)
+    if route == "predict":
+        r = http.post(f"{base}/gradio_api/run/predict", json={"data": data, "fn_index": fn_index})
+        return r.status_code, r.json()
+    session = uuid.uuid4().hex
+    body = {"data": data, "fn_index": fn_index, "session_hash": session, "trigger_id": None}
+    r = http.post(f"{base}/gradio_api/queue/join", json=body)
+    if r.status_code != 200:
+        return r.status_code, r.json()
+    with http.stream("GET", f"{base}/gradio_api/queue/data", params={"session_hash": session}) as s:
+        for line in s.iter_lines():
+            if line.startswith("data:"):
+                message = json.loads(line[5:])
+                if message.get("msg") == "process_completed":
+                    return 200, message
+    raise AssertionError("the queue's stream ended without process_completed")

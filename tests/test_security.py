@@ -1,0 +1,112 @@
+"""Attacks on ``assistant serve``, each as a script would make it, against a
+real server on a loopback port (issue 10's red-team findings)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+from gradio.utils import get_upload_folder
+
+from assistant.server import create_server
+from assistant.settings import Settings
+from assistant.uploads import UploadRejected, received_upload
+from assistant.webui import ChatHandlers
+from tests.conftest import CORPUS
+from tests.servers import gradio_event, running
+
+SECRET = "TOKEN=never-leave-this-server"
+
+
+@pytest.fixture(scope="module")
+def kb_server(tmp_path_factory, embedder):
+    """A server with the knowledge-base panel over its own corpus and index,
+    and a secret file elsewhere on the same machine."""
+    base = tmp_path_factory.mktemp("kb")
+    shutil.copytree(CORPUS, base / "corpus")
+    (base / "secret.md").write_text(f"# tokens\n\n{SECRET}。\n", encoding="utf-8")
+    settings = Settings(
+        corpus_dir=base / "corpus",
+        index_dir=base / "index",
+        data_dir=base / "data",
+        max_upload_bytes=20_000,
+    )
+    handlers = ChatHandlers(settings)
+    handlers.reindex()
+    for url in running(create_server(settings, handlers)):
+        yield url, base
+
+
+def _file(path) -> dict:
+    return {"path": str(path), "meta": {"_type": "gradio.FileData"}, "orig_name": "secret.md"}
+
+
+def _leaked(url: str, base, reply: dict) -> list[str]:
+    """Where the secret got to: the corpus, the index (as a citation), a served file."""
+    found = [p.name for p in (base / "corpus").iterdir() if SECRET in p.read_text("utf-8")]
+    cited = httpx.post(f"{url}/api/ask", json={"question": "TOKEN是什么？"}).text
+    found += ["index"] if "never-leave" in cited else []
+    for served in re.findall(r"/gradio_api/file=[^\"'\s]+", str(reply)):
+        found += ["served"] if "never-leave" in httpx.get(url + served).text else []
+    return found
+
+
+@pytest.mark.parametrize("route", ["predict", "queue"])
+def test_outside_paths_are_refused_by_every_handler_that_takes_a_file(kb_server, route):
+    url, base = kb_server
+    outside = base / "secret.md"
+    folder = get_upload_folder()
+    link = base / "gradio-link"  # a link into the upload folder that leads out of it
+    shutil.rmtree(link, ignore_errors=True)
+    link.mkdir()
+    (link / "secret.md").symlink_to(outside)
+    history = [
+        {"role": "user", "content": [{"type": "file", "file": _file(outside)}]},
+        {"role": "user", "content": [{"type": "text", "text": "GMV?"}]},
+    ]
+    attacks = {
+        "do_add": [[_file(outside)], [_file(link / "secret.md")], [_file(f"{folder}/../x.md")]],
+        "bot_turn": [[history]],
+    }
+    for fn, payloads in attacks.items():
+        for data in payloads:
+            status, reply = gradio_event(url, fn, data, route)
+            assert not _leaked(url, base, reply), (fn, data)
+            assert "已添加" not in str(reply) and "added" not in str(reply), (fn, data)
+    assert sorted(p.name for p in (base / "corpus").iterdir()) == ["wechat-open-class-2025.md"]
+
+
+def test_an_upload_is_added_then_deleted_from_the_upload_folder(kb_server):
+    url, base = kb_server
+    article = "# 上传测试\n\n## 数据\n\n上传测试文章的GMV为九百万元。\n"
+    r = httpx.post(
+        f"{url}/gradio_api/upload",
+        files=[("files", ("upload-test.md", article.encode(), "text/markdown"))],
+    )
+    assert r.status_code == 200
+    uploaded = r.json()[0]
+    status, reply = gradio_event(url, "do_add", [_file(uploaded)])
+    assert status == 200 and "已添加" in str(reply), reply
+    assert (base / "corpus" / "upload-test.md").exists()
+    assert not Path(uploaded).exists()  # the corpus holds the copy
+    (base / "corpus" / "upload-test.md").unlink()
+
+
+def test_only_received_uploads_pass_the_handlers_own_check(tmp_path):
+    folder = tmp_path / "uploads"
+    (folder / "a").mkdir(parents=True)
+    real = folder / "a" / "real.md"
+    real.write_text("x", encoding="utf-8")
+    outside = tmp_path / "secret.md"
+    outside.write_text("x", encoding="utf-8")
+    (folder / "a" / "link.md").symlink_to(outside)
+    stray = folder / "a" / "stray.md"  # in the folder, but not received by this process
+    stray.write_text("x", encoding="utf-8")
+    received = {str(real), str(folder / "a" / "link.md")}
+    assert received_upload(str(real), received, folder) == real.resolve()
+    for path in (outside, folder / "a" / "link.md", stray, folder / "a" / "gone.md", None):
+        with pytest.raises(UploadRejected):
+            received_upload(str(path) if path else None, received, folder)
