@@ -18,10 +18,13 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import frontmatter
+import yaml
 from bs4 import BeautifulSoup
 from charset_normalizer import from_bytes
+from frontmatter.default_handlers import YAMLHandler
 
 from .text import strip_controls
 
@@ -29,6 +32,12 @@ log = logging.getLogger(__name__)
 
 EXTENSIONS = (".md", ".markdown", ".txt", ".html", ".htm")
 MAX_FILE_BYTES = 10 * 1024 * 1024
+#: Front matter longer than this is refused: real articles use a few hundred characters.
+MAX_FRONT_MATTER = 8_000
+#: The front-matter fields the assistant keeps (shown with the article, stored
+#: in the manifest); others are dropped, so that an article's record stays small.
+META_FIELDS = ("title", "source", "author", "authors", "editor", "date", "language", "url")
+MAX_META_CHARS = 300
 
 _HTML_DROP = [
     "script",
@@ -176,6 +185,51 @@ def html_to_text(html: str) -> tuple[str, str]:
     return "\n".join(line for line in lines if line), title
 
 
+class _NoAliases(yaml.SafeLoader):
+    """YAML without aliases: ``*a`` repeated in nested lists ("billion laughs")
+    turned 322 bytes of front matter into gigabytes; an article needs none."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError("YAML aliases (*name) are not allowed in front matter")
+        return super().compose_node(parent, index)
+
+
+class _FrontMatter(YAMLHandler):
+    """python-frontmatter's YAML handler, bounded: size checked, no aliases."""
+
+    def load(self, fm: str, **kwargs: object) -> Any:
+        if len(fm) > MAX_FRONT_MATTER:
+            raise UnreadableFile(f"front matter over {MAX_FRONT_MATTER:,} characters")
+        return yaml.load(fm, Loader=_NoAliases)  # noqa: S506 - a SafeLoader
+
+
+def front_matter(text: str) -> tuple[dict[str, str], str]:
+    r"""A Markdown file's YAML front matter (only :data:`META_FIELDS`, each value
+    text of at most :data:`MAX_META_CHARS`) and its body; UnreadableFile if the
+    front matter is malformed, too long or uses aliases.
+
+    >>> front_matter("---\ntitle: T\nauthors: [甲, 乙]\ntags: x\n---\nBody")
+    ({'title': 'T', 'authors': '甲, 乙'}, 'Body')
+    """
+    try:
+        post = frontmatter.loads(text, handler=_FrontMatter())
+    except UnreadableFile:
+        raise
+    except Exception as exc:  # a YAML error (or deep nesting) in the front matter
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UnreadableFile(f"bad front matter: {first}") from exc
+    if not isinstance(post.metadata, dict):
+        raise UnreadableFile("bad front matter: not a mapping of fields")
+    meta = {}
+    for key, value in post.metadata.items():
+        if key not in META_FIELDS or value is None or value == "":
+            continue
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        meta[key] = shown[:MAX_META_CHARS]
+    return meta, post.content
+
+
 def _clean_lines(text: str) -> str:
     text = strip_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
     lines = [line.rstrip() for line in text.split("\n") if not _CREDIT.match(line.strip())]
@@ -204,16 +258,7 @@ def read_article(path: Path, doc_id: str, max_bytes: int = MAX_FILE_BYTES) -> Ar
         body, title = html_to_text(text)
         title = title or fallback
     elif suffix in (".md", ".markdown"):
-        try:
-            post = frontmatter.loads(text)
-        except Exception as exc:  # a YAML error in the front matter
-            raise UnreadableFile(f"bad front matter: {exc}") from exc
-        meta = {
-            str(k): ", ".join(map(str, v)) if isinstance(v, list) else str(v)
-            for k, v in post.metadata.items()
-            if v is not None and v != ""
-        }
-        body = post.content
+        meta, body = front_matter(text)
         title = meta.pop("title", "") or _txt_title(body, fallback)
     else:
         body = text
@@ -221,6 +266,7 @@ def read_article(path: Path, doc_id: str, max_bytes: int = MAX_FILE_BYTES) -> Ar
     body = _clean_lines(body)
     if not body:
         raise UnreadableFile("no text in it")
+    title = title[:MAX_META_CHARS]
     return Article(doc_id, title, body, hashlib.sha256(raw).hexdigest(), meta)
 
 

@@ -110,3 +110,43 @@ def test_only_received_uploads_pass_the_handlers_own_check(tmp_path):
     for path in (outside, folder / "a" / "link.md", stray, folder / "a" / "gone.md", None):
         with pytest.raises(UploadRejected):
             received_upload(str(path) if path else None, received, folder)
+
+
+LAUGHS = (
+    "---\ntitle: lol\na: &a [x, x, x, x, x, x, x, x, x]\n"
+    + "".join(f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi"))
+    + "---\n\n# 正文\n\n一句话。\n"
+)
+
+
+def test_yaml_alias_bombs_are_refused_and_the_manifest_stays_small(kb_server):
+    url, base = kb_server
+    assert len(LAUGHS.encode()) < 500  # nine levels of nine: 387 million strings if expanded
+    r = httpx.post(
+        f"{url}/gradio_api/upload",
+        files=[("files", ("laughs.md", LAUGHS.encode(), "text/markdown"))],
+    )
+    status, reply = gradio_event(url, "do_add", [_file(r.json()[0])])
+    assert status == 200 and "未添加" in str(reply) and "alias" in str(reply)
+    assert not (base / "corpus" / "laughs.md").exists()
+    assert (base / "index" / "manifest.json").stat().st_size < 20_000
+
+
+def test_front_matter_keeps_only_the_fields_used_and_bounds_them(tmp_path):
+    from assistant.corpus import UnreadableFile, read_article
+
+    page = tmp_path / "a.md"
+    page.write_text(
+        "---\ntitle: 标题\nauthors: [甲, 乙]\nnotes: "
+        + "x" * 5_000
+        + "\nsource: "
+        + "长" * 900
+        + "\n---\n\n正文一句。\n",
+        encoding="utf-8",
+    )
+    article = read_article(page, "a.md")
+    assert article.title == "标题" and article.meta.keys() == {"authors", "source"}
+    assert len(article.meta["source"]) == 300
+    page.write_text("---\nnotes: " + "x" * 9_000 + "\n---\n\n正文。\n", encoding="utf-8")
+    with pytest.raises(UnreadableFile, match="front matter over"):
+        read_article(page, "a.md")
