@@ -1,5 +1,6 @@
 """Who may use the HTTP API and how much: bearer tokens, a per-client rate
-limit, a body-size limit, and the headers that decide which wiki origins may
+limit (the APIs, and the chat's own event routes), body-size limits on every
+route, and the headers that decide which wiki origins may
 frame the chat (CSP ``frame-ancestors``) — CORS is Starlette's middleware.
 
 Tokens are compared in constant time and never logged or echoed.
@@ -17,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import AssistantError
 from .settings import Settings
@@ -24,6 +26,12 @@ from .settings import Settings
 PROTECTED = ("/api/", "/v1/")
 #: Gradio's login form; rate-limited too, so that nobody guesses passwords at full speed
 LOGIN = "/login"
+#: The chat's own routes (events, uploads); POSTs here count against the rate limit
+GRADIO_API = "/gradio_api/"
+UPLOAD = "/gradio_api/upload"
+KINDS = ("api", "chat", "login")
+#: multipart framing around an uploaded file (boundaries, part headers)
+MULTIPART_SLACK = 64 * 1024
 
 
 class RateLimiter:
@@ -65,43 +73,117 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+class BodyLimit:
+    """Refuse a request body over its route's limit with 413, counting bytes as
+    they arrive: a ``Content-Length`` can be left out (chunked) or be a lie.
+
+    The body is read here, up to the limit, and handed on whole; nothing over
+    the limit is ever held. (A ``Content-Length`` smaller than the body cannot
+    smuggle more: the HTTP parser reads that many bytes and no more.) ``limit_for(path)`` gives each route's limit.
+    """
+
+    def __init__(self, app: ASGIApp, limit_for: Callable[[str], int]) -> None:
+        self.app = app
+        self.limit_for = limit_for
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        limit = self.limit_for(path)
+        too_big = error_response(path, 413, f"Request body over {limit:,} bytes.")
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            await too_big(scope, receive, send)
+            return
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away: nobody reads this
+                await error_response(path, 400, "The request was not sent whole.")(
+                    scope, receive, send
+                )
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > limit:
+                await too_big(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        body, replayed = b"".join(chunks), False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()  # after the body: wait for a disconnect
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+def body_limit(settings: Settings) -> Callable[[str], int]:
+    """Each route's body limit: the APIs' small one, uploads the upload size
+    (plus multipart framing), the chat's events (which carry the chat so far)
+    their own."""
+
+    def limit_for(path: str) -> int:
+        if path.startswith(PROTECTED):
+            return settings.max_body_bytes
+        if path.rstrip("/").endswith(UPLOAD):
+            return settings.max_upload_bytes + MULTIPART_SLACK
+        return settings.max_chat_body_bytes
+
+    return limit_for
+
+
 def install(api: FastAPI, settings: Settings) -> None:
     """Add CORS, framing headers, and the token / size / rate checks to ``api``."""
     try:
         tokens = [t.encode() for t in settings.tokens()]
     except ValueError as exc:
         raise AssistantError(f"API tokens: {exc}") from exc
-    limiter = RateLimiter(settings.rate_limit_per_minute)
+    # one budget per client for each: the APIs, the chat's events, password tries
+    limiters = {kind: RateLimiter(settings.rate_limit_per_minute) for kind in KINDS}
     frame_ancestors = " ".join(["'self'", *settings.allowed_origins])
+    api.add_middleware(BodyLimit, limit_for=body_limit(settings))  # innermost: after auth
 
     @api.middleware("http")
     async def guard(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        path = request.url.path
-        if path.startswith(PROTECTED) and request.method != "OPTIONS":
-            length = request.headers.get("content-length")
-            if length and length.isdigit() and int(length) > settings.max_body_bytes:
-                return error_response(
-                    request.url.path, 413, f"Request body over {settings.max_body_bytes:,} bytes."
-                )
-            if tokens and not _authorised(request.headers.get("authorization", ""), tokens):
-                return error_response(
-                    request.url.path,
-                    401,
-                    "Missing or wrong API token: send Authorization: Bearer <token>.",
-                    {"WWW-Authenticate": "Bearer"},
-                )
-        api_call = path.startswith(PROTECTED) and request.method != "OPTIONS"
-        if api_call or (path.rstrip("/") == LOGIN and request.method == "POST"):
-            wait = limiter.check(request.client.host if request.client else "?")
-            if wait:
-                return error_response(
-                    request.url.path,
-                    429,
-                    "Too many requests; try again shortly.",
-                    {"Retry-After": str(max(1, math.ceil(wait)))},
-                )
+        path, method = request.url.path, request.method
+        client = request.client.host if request.client else "?"
+        if not settings.kb_panel and path.rstrip("/").endswith(UPLOAD):
+            return error_response(path, 404, "Uploads are off (ASSISTANT_KB_PANEL=false).")
+        api_call = path.startswith(PROTECTED) and method != "OPTIONS"
+        kind = (
+            "api"
+            if api_call
+            else "login"
+            if method == "POST" and path.rstrip("/") == LOGIN
+            else "chat"
+            if method == "POST" and path.startswith(GRADIO_API)
+            else None
+        )
+        # every call counts, refused ones too: wrong tokens and passwords are throttled
+        wait = limiters[kind].check(client) if kind else 0.0
+        if wait:
+            return error_response(
+                path,
+                429,
+                "Too many requests; try again shortly.",
+                {"Retry-After": str(max(1, math.ceil(wait)))},
+            )
+        if api_call and tokens and not authorised(request.headers.get("authorization"), tokens):
+            return error_response(
+                path,
+                401,
+                "Missing or wrong API token: send Authorization: Bearer <token>.",
+                {"WWW-Authenticate": "Bearer"},
+            )
         response = await call_next(request)
         response.headers["Content-Security-Policy"] = f"frame-ancestors {frame_ancestors}"
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -123,8 +205,9 @@ def ui_logins(settings: Settings) -> list[tuple[str, str]] | None:
         raise AssistantError(f"UI logins: {exc}") from exc
 
 
-def _authorised(header: str, tokens: list[bytes]) -> bool:
-    scheme, _, given = header.partition(" ")
+def authorised(header: str | None, tokens: list[bytes]) -> bool:
+    """Does an ``Authorization`` header carry one of ``tokens`` (as ``Bearer``)?"""
+    scheme, _, given = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not given:
         return False
     candidate = given.strip().encode()

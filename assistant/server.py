@@ -173,17 +173,30 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
     # server (/etc/passwd into the corpus, or served back by the chat). This
     # flag turns its check on; the add handler checks again on its own.
     chat.has_launched = True
+    mounted.state.settings = settings  # for server_config
     return mounted
+
+
+def server_config(app: FastAPI, settings: Settings, port: int | None = None) -> Any:
+    """Uvicorn's configuration for ``app``: long keep-alive, and proxy headers
+    (``X-Forwarded-For``) believed only from ``ASSISTANT_TRUSTED_PROXIES`` —
+    uvicorn's default believed them from loopback, so a local client could
+    pose as any address and dodge the rate limit."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        host=settings.ui_host,
+        port=settings.ui_port if port is None else port,
+        log_level="warning",
+        timeout_keep_alive=KEEP_ALIVE_S,
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or "",
+    )
 
 
 def serve(app: FastAPI, settings: Settings) -> None:
     """Run ``app`` (from :func:`create_server`) until interrupted."""
     import uvicorn
 
-    uvicorn.run(
-        app,
-        host=settings.ui_host,
-        port=settings.ui_port,
-        log_level="warning",
-        timeout_keep_alive=KEEP_ALIVE_S,
-    )
+    uvicorn.Server(server_config(app, settings)).run()

@@ -83,6 +83,32 @@ class Settings(BaseSettings):
     )
     rate_limit_per_minute: int = Field(60, ge=0, description="Requests per client; 0 = off.")
     max_body_bytes: int = Field(64_000, ge=1_000, description="Largest API request body.")
+    max_chat_body_bytes: int = Field(
+        1_000_000,
+        ge=10_000,
+        description="Largest request body of the web chat's own routes (a chat event "
+        "carries the conversation so far).",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses of reverse proxies whose X-Forwarded-For is believed "
+        "(comma-separated); none = the client is the connection's peer.",
+    )
+    answer_concurrency: int = Field(
+        4,
+        ge=1,
+        le=64,
+        description="Questions answered at once (API and chat); more wait their turn.",
+    )
+    answer_wait: float = Field(
+        10.0,
+        gt=0,
+        le=600,
+        description="Seconds an API question waits for its turn before a 503 'busy'.",
+    )
+    chat_queue_size: int = Field(
+        64, ge=1, description="Chat events waiting at most; more are refused as busy."
+    )
     max_history_messages: int = Field(50, ge=0, description="Longest history an API call sends.")
     ui_users: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list,
@@ -106,7 +132,7 @@ class Settings(BaseSettings):
         30.0, gt=0, le=600, description="Seconds a whole model answer may take; then extractive."
     )
 
-    @field_validator("api_tokens", "allowed_origins", "ui_users", mode="before")
+    @field_validator("api_tokens", "allowed_origins", "ui_users", "trusted_proxies", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):

@@ -51,6 +51,12 @@ def launch_browser():
         browser.close()
 
 
+def peer(n: int, **kw) -> httpx.Client:
+    """An HTTP client whose connections come from 127.0.0.<n>: to the server a
+    client of its own (rate limits count per client address)."""
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=f"127.0.0.{n}"), **kw)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -58,9 +64,19 @@ def free_port() -> int:
 
 
 def running(app):
-    """Start ``app`` with uvicorn on a free loopback port; yields its base URL."""
+    """Start ``app`` with uvicorn on a free loopback port; yields its base URL.
+    An app of ``create_server`` runs with the configuration ``assistant serve``
+    uses (keep-alive, proxy headers)."""
+    from assistant.server import server_config
+
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    settings = getattr(app.state, "settings", None) if hasattr(app, "state") else None
+    config = (
+        server_config(app, settings.model_copy(update={"ui_host": "127.0.0.1"}), port)
+        if settings is not None
+        else uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

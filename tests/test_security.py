@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
 from pathlib import Path
 
 import httpx
@@ -150,3 +151,32 @@ def test_front_matter_keeps_only_the_fields_used_and_bounds_them(tmp_path):
     page.write_text("---\nnotes: " + "x" * 9_000 + "\n---\n\n正文。\n", encoding="utf-8")
     with pytest.raises(UnreadableFile, match="front matter over"):
         read_article(page, "a.md")
+
+
+def _chunked(total: int, piece: int = 4096):
+    """A body without Content-Length, sent in pieces (Transfer-Encoding: chunked)."""
+    for _ in range(total // piece):
+        yield b" " * piece
+
+
+def _raw_status(url: str, request: str) -> int:
+    """The status a request written by hand gets (httpx will not send a wrong length)."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(request.replace("\r\n", f"\r\nHost: {host}\r\n", 1).encode())
+        return int(conn.recv(4096).split(b" ", 2)[1])
+
+
+def test_body_limits_count_the_bytes_that_arrive_on_every_route(kb_server):
+    url, _ = kb_server
+    json_type = {"content-type": "application/json"}
+    for path in ("/api/ask", "/v1/chat/completions", "/gradio_api/run/predict"):
+        r = httpx.post(f"{url}{path}", content=_chunked(1_400_000), headers=json_type)
+        assert r.status_code == 413 and "error" in r.json(), path
+        assert (
+            _raw_status(url, f"POST {path} HTTP/1.1\r\nContent-Length: 9999999\r\n\r\n{{}}") == 413
+        )
+    big = b"x" * 30_000  # over this server's 20,000-byte upload limit
+    r = httpx.post(f"{url}/gradio_api/upload", files=[("files", ("big.md", big, "text/markdown"))])
+    assert r.status_code == 413
+    assert httpx.get(f"{url}/api/health").status_code == 200  # and the server is fine

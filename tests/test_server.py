@@ -11,7 +11,7 @@ from assistant.server import create_server
 from assistant.settings import Settings
 from assistant.webui import ChatHandlers
 from tests.conftest import serve_with
-from tests.servers import running
+from tests.servers import peer, running
 
 
 @pytest.fixture(scope="module")
@@ -137,28 +137,31 @@ def guarded(assistant, tmp_path_factory):
     )
 
 
-def _ask(url, token=None, **body):
+def _ask(url, token=None, via: int = 1, **body):
+    """POST /api/ask from 127.0.0.<via> (its own rate-limit budget)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.post(
-        f"{url}/api/ask", json=body or {"question": "GMV增长了多少？"}, headers=headers
-    )
+    with peer(via) as client:
+        return client.post(
+            f"{url}/api/ask", json=body or {"question": "GMV增长了多少？"}, headers=headers
+        )
 
 
 def test_tokens_are_required_when_configured(guarded, caplog):
-    assert _ask(guarded).status_code == 401
-    wrong = _ask(guarded, "nope")
+    assert _ask(guarded, via=2).status_code == 401
+    wrong = _ask(guarded, "nope", via=2)
     assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
     assert "API token" in wrong.json()["error"] and TOKEN not in wrong.text
-    assert _ask(guarded, TOKEN).status_code == 200
-    assert _ask(guarded, "file-token").status_code == 200
-    assert httpx.get(f"{guarded}/api/health").status_code == 401
+    assert _ask(guarded, TOKEN, via=2).status_code == 200
+    assert _ask(guarded, "file-token", via=2).status_code == 200
+    with peer(2) as client:
+        assert client.get(f"{guarded}/api/health").status_code == 401
     assert TOKEN not in caplog.text
 
 
 def test_limits_on_body_and_history(guarded):
-    assert _ask(guarded, TOKEN, question="长" * 1500).status_code == 413
+    assert _ask(guarded, TOKEN, via=3, question="长" * 1500).status_code == 413
     history = ["a", "b", "c", "d"]
-    r = _ask(guarded, TOKEN, question="那订单数量呢？", history=history)
+    r = _ask(guarded, TOKEN, via=3, question="那订单数量呢？", history=history)
     assert r.status_code == 422 and "History" in r.json()["error"]
 
 
@@ -178,14 +181,27 @@ def test_framing_and_cors_only_for_the_allowed_origin(guarded):
 
 
 def test_rate_limit_answers_429_with_retry_after(guarded):
-    codes = [
-        httpx.get(f"{guarded}/api/health", headers={"Authorization": f"Bearer {TOKEN}"}).status_code
-        for _ in range(8)
-    ]
-    assert 429 in codes
-    r = httpx.get(f"{guarded}/api/health", headers={"Authorization": f"Bearer {TOKEN}"})
+    with peer(4, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        codes = [client.get(f"{guarded}/api/health").status_code for _ in range(8)]
+        assert codes[:6] == [200] * 6 and codes[6:] == [429, 429]
+        r = client.get(f"{guarded}/api/health")
     assert r.status_code == 429 and 1 <= int(r.headers["retry-after"]) <= 60
     assert "Too many" in r.json()["error"]
+    assert _ask(guarded, TOKEN, via=5).status_code == 200  # another client is still served
+
+
+def test_wrong_tokens_are_throttled_too(guarded):
+    codes = [_ask(guarded, f"guess-{i}", via=6).status_code for i in range(8)]
+    assert codes == [401] * 6 + [429] * 2
+
+
+def test_forwarded_for_headers_are_not_believed_by_default(guarded):
+    with peer(7, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        codes = [
+            client.get(f"{guarded}/api/health", headers={"X-Forwarded-For": f"10.0.0.{i}"})
+            for i in range(8)
+        ]
+    assert [r.status_code for r in codes][-2:] == [429, 429]
 
 
 def test_openai_chat_completions_with_the_openai_client(base_url):
@@ -224,9 +240,11 @@ def test_openai_errors_have_the_openai_shape(base_url, guarded):
     assert r.status_code == 422 and r.json()["error"]["type"] == "invalid_request_error"
     r = httpx.post(f"{base_url}/v1/chat/completions", json={"messages": []})
     assert r.status_code == 422 and "message" in r.json()["error"]
-    r = httpx.post(
-        f"{guarded}/v1/chat/completions", json={"messages": [{"role": "user", "content": "GMV?"}]}
-    )
+    with peer(8) as client:
+        r = client.post(
+            f"{guarded}/v1/chat/completions",
+            json={"messages": [{"role": "user", "content": "GMV?"}]},
+        )
     assert r.status_code == 401 and r.json()["error"]["type"] == "authentication_error"
 
 
