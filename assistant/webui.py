@@ -33,6 +33,8 @@ from .uploads import UploadRejected, received_upload, save_upload
 from .webformat import answer_body, answer_markup, escape, text_body
 
 RETRY_S = 2.0  # how often a chat that could not start tries again
+#: Longest answer text kept from a 👍/👎 on a message this server does not know.
+MAX_FEEDBACK_CHARS = 4000
 UPLOAD_SWEEP_S = 3600  # uploads left in Gradio's folder (never added) live this long
 EXAMPLES = [
     "微信小店的GMV增长了多少？",
@@ -147,21 +149,23 @@ class ChatHandlers:
         while len(self._answers) > 500:
             self._answers.popitem(last=False)
 
-    def feedback(self, liked: bool | str | None, index: int, history: list[dict[str, Any]]) -> str:
+    def feedback(self, liked: Any, message: Any) -> str:
         """Store 👍 (True), 👎 (False) or its withdrawal ('' from Gradio) for the
-        assistant message at ``index`` of ``history``."""
+        assistant ``message`` (its markup, as the page shows it).
+
+        The record is built from what this server answered (question, answer,
+        citations), never from what the client sends: a message it does not
+        know (after a restart, or made up) is kept as at most
+        :data:`MAX_FEEDBACK_CHARS` of text with no question.
+        """
         rating = "up" if liked is True else "down" if liked is False else "cleared"
-        message = _text(history[index].get("content"))
-        question = next(
-            (_text(m.get("content")) for m in reversed(history[:index]) if m.get("role") == "user"),
-            "",
-        )
-        known = self._answers.get(message, {})
+        text = _text(message)
+        known = self._answers.get(text)
         self.feedback_log.append(
             rating=rating,
-            question=question,
-            answer=known.get("answer", message),
-            citations=known.get("citations", []),
+            question=known["question"] if known else "",
+            answer=known["answer"] if known else text[:MAX_FEEDBACK_CHARS],
+            citations=known["citations"] if known else [],
         )
         return rating
 
@@ -285,11 +289,10 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
         ).then(bot_turn, [chatbot], [chatbot], api_visibility="private")
         gr.api(h.ask_api, api_name="reply")
 
-        def on_like(data: gr.LikeData, history: list[dict[str, Any]]) -> None:
-            index = data.index if isinstance(data.index, int) else data.index[0]
-            h.feedback(data.liked, int(index), history)
+        def on_like(data: gr.LikeData) -> None:
+            h.feedback(data.liked, data.value)  # the judged message, not the whole chat
 
-        chatbot.like(on_like, inputs=[chatbot], outputs=None, api_visibility="private")
+        chatbot.like(on_like, inputs=None, outputs=None, api_visibility="private")
         outputs = [title, textbox]
         if settings.kb_panel:
             with gr.Accordion(t["kb"], open=False) as kb:

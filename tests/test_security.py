@@ -16,7 +16,7 @@ from assistant.server import create_server
 from assistant.settings import Settings
 from assistant.uploads import UploadRejected, received_upload
 from assistant.webui import ChatHandlers
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, serve_with
 from tests.servers import gradio_event, running
 
 SECRET = "TOKEN=never-leave-this-server"
@@ -180,3 +180,45 @@ def test_body_limits_count_the_bytes_that_arrive_on_every_route(kb_server):
     r = httpx.post(f"{url}/gradio_api/upload", files=[("files", ("big.md", big, "text/markdown"))])
     assert r.status_code == 413
     assert httpx.get(f"{url}/api/health").status_code == 200  # and the server is fine
+
+
+@pytest.fixture(scope="module")
+def wiki_server(assistant, tmp_path_factory):
+    """The read-only wiki set-up: no knowledge-base panel, no logins; and its data dir."""
+    data = tmp_path_factory.mktemp("wiki-data")
+    for url in serve_with(assistant, tmp_path_factory, kb_panel=False, data_dir=data):
+        yield url, data
+
+
+def _uploaded_files() -> set[Path]:
+    folder = Path(get_upload_folder())
+    return set(folder.rglob("*.md")) if folder.exists() else set()
+
+
+def test_the_read_only_set_up_takes_no_uploads(wiki_server):
+    url, _ = wiki_server
+    before = _uploaded_files()
+    files = [("files", (f"f{i}.md", b"x" * 100_000, "text/markdown")) for i in range(5)]
+    r = httpx.post(f"{url}/gradio_api/upload", files=files)
+    assert r.status_code == 404 and "KB_PANEL" in r.json()["error"]
+    assert not {p.name for p in _uploaded_files() - before} & {f"f{i}.md" for i in range(5)}
+
+
+def test_feedback_posted_by_a_script_writes_bounded_records(wiki_server):
+    url, data = wiki_server
+    deps = httpx.get(f"{url}/config").json()["dependencies"]
+    like = next(d["id"] for d in deps if d.get("api_name") == "on_like")
+    forged = {"index": 1, "value": "假" * 200_000, "liked": False}
+    for _ in range(3):
+        r = httpx.post(
+            f"{url}/gradio_api/run/predict",
+            json={"data": [], "fn_index": like, "event_data": forged},
+        )
+        assert r.status_code == 200, r.text
+    r = httpx.post(
+        f"{url}/gradio_api/run/predict",
+        json={"data": [], "fn_index": like, "event_data": {**forged, "value": "假" * 2_000_000}},
+    )
+    assert r.status_code == 413
+    lines = (data / "feedback.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3 and all(len(line.encode()) < 20_000 for line in lines)

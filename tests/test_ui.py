@@ -91,19 +91,26 @@ def test_empty_question_is_a_prompt(handlers):
 
 def test_feedback_is_appended_with_question_answer_and_citations(handlers):
     final = _final(handlers, "女装等类目的保证金最多降多少？")[-1]
-    history = [
-        {"role": "user", "content": "女装等类目的保证金最多降多少？"},
-        {"role": "assistant", "content": [{"type": "text", "text": final}]},
-    ]
-    handlers.feedback(True, 1, history)
-    handlers.feedback(False, 1, history)
-    handlers.feedback("", 1, history)  # Gradio's value when a 👍/👎 is taken back
+    shown = [{"type": "text", "text": final}]  # the message as the page sends it back
+    handlers.feedback(True, shown)
+    handlers.feedback(False, shown)
+    handlers.feedback("", shown)  # Gradio's value when a 👍/👎 is taken back
     lines = handlers.feedback_log.path.read_text(encoding="utf-8").splitlines()[-3:]
     up, down, cleared = (json.loads(line) for line in lines)
     assert (up["rating"], down["rating"], cleared["rating"]) == ("up", "down", "cleared")
     assert up["answer_id"] == down["answer_id"] == cleared["answer_id"]
     assert up["question"] == "女装等类目的保证金最多降多少？"
     assert "50%" in up["answer"] and up["citations"][0]["n"] == 1
+
+
+def test_feedback_on_an_unknown_message_is_bounded_and_has_no_question(handlers):
+    handlers.feedback(False, [{"type": "text", "text": "假" * 1_000_000}])
+    handlers.feedback(True, {"nested": ["not", "a", "message"]})
+    lines = handlers.feedback_log.path.read_text(encoding="utf-8").splitlines()[-2:]
+    forged, odd = (json.loads(line) for line in lines)
+    assert forged["question"] == "" and len(forged["answer"]) == 4000
+    assert forged["citations"] == [] and odd["answer"] == ""
+    assert all(len(line) < 20_000 for line in lines)
 
 
 def test_knowledge_base_lists_articles(handlers):
