@@ -15,6 +15,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+import anyio
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
@@ -58,6 +59,42 @@ class RateLimiter:
             return 0.0
 
 
+class Busy(AssistantError):
+    """Every answering slot stayed taken for the whole wait."""
+
+    def __init__(self, waited: float) -> None:
+        super().__init__(
+            f"Busy answering other questions (waited {waited:g} s); please try again shortly."
+        )
+
+
+class AnswerGate:
+    """At most ``slots`` questions answered at once; the rest wait up to
+    ``wait`` seconds, holding no thread, then get :class:`Busy`.
+
+    Answers run in worker threads; without a gate a slow model or a frozen
+    index server let waiting answers take every thread of the pool, and the
+    page, its script and the health check queued behind them.
+    """
+
+    def __init__(self, slots: int, wait: float) -> None:
+        self.slots, self.wait = slots, wait
+        self._free: anyio.Semaphore | None = None  # made in the server's event loop
+
+    async def acquire(self) -> None:
+        """Take a slot (release it with :meth:`release`, from any task); Busy after the wait."""
+        if self._free is None:
+            self._free = anyio.Semaphore(self.slots)
+        with anyio.move_on_after(self.wait):
+            await self._free.acquire()
+            return
+        raise Busy(self.wait)
+
+    def release(self) -> None:
+        if self._free is not None:
+            self._free.release()
+
+
 def error_response(
     path: str, status: int, message: str, headers: dict[str, str] | None = None
 ) -> JSONResponse:
@@ -79,7 +116,8 @@ class BodyLimit:
 
     The body is read here, up to the limit, and handed on whole; nothing over
     the limit is ever held. (A ``Content-Length`` smaller than the body cannot
-    smuggle more: the HTTP parser reads that many bytes and no more.) ``limit_for(path)`` gives each route's limit.
+    smuggle more: the HTTP parser reads that many bytes and no more.)
+    ``limit_for(path)`` gives each route's limit.
     """
 
     def __init__(self, app: ASGIApp, limit_for: Callable[[str], int]) -> None:

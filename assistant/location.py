@@ -54,10 +54,14 @@ class Location:
     index_dir: Path
     chroma_url: str | None = None
     chroma_token: SecretStr | None = None
+    #: seconds any one call to the server may take (Chroma's own client waits forever)
+    timeout: float = 10.0
 
     @classmethod
     def of(cls, settings: Settings) -> Location:
-        return cls(settings.index_dir, settings.chroma_url, settings.chroma_token)
+        return cls(
+            settings.index_dir, settings.chroma_url, settings.chroma_token, settings.chroma_timeout
+        )
 
     @property
     def remote(self) -> bool:
@@ -78,7 +82,7 @@ class Location:
         token = self.chroma_token.get_secret_value() if self.chroma_token else None
         with reaching(self):
             try:
-                return chromadb.HttpClient(
+                client = chromadb.HttpClient(
                     host=url.hostname or "127.0.0.1",
                     port=url.port or (443 if url.scheme == "https" else 8000),
                     ssl=url.scheme == "https",
@@ -87,6 +91,20 @@ class Location:
                 )
             except ValueError as exc:  # how HttpClient says "no server there"
                 raise StoreUnavailable(self, str(exc)) from None
+            _bound(client, self.timeout)
+            return client
+
+
+def _bound(client: chromadb.ClientAPI, seconds: float) -> None:
+    """Give the client's HTTP session a timeout. Chroma's HttpClient makes its
+    session with ``timeout=None`` and has no setting for it: a frozen server
+    (SIGSTOP) held every request that touched it, and the threads serving them,
+    for good. A call over the limit now fails as httpx.TimeoutException, which
+    :func:`reaching` turns into StoreUnavailable."""
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if not isinstance(session, httpx.Client):
+        raise RuntimeError("chromadb's HttpClient changed: no httpx session to bound")
+    session.timeout = httpx.Timeout(seconds)
 
 
 def locate(where: Path | Location) -> Location:

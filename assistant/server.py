@@ -22,6 +22,7 @@ client.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,10 @@ import gradio as gr
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from . import __version__
-from .access import error_response, install, ui_logins
+from .access import AnswerGate, Busy, error_response, install, ui_logins
 from .api_schema import AskRequest, AskResponse, Error, Health, OpenAIError, error_responses
 from .errors import AssistantError, InvalidQuestion
 from .openai_compat import (
@@ -72,39 +74,52 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
             f"{first.get('msg', 'not valid JSON')}",
         )
 
-    def answer(
+    gate = AnswerGate(settings.answer_concurrency, settings.answer_wait)
+
+    async def answer(
         path: str, question: str, earlier: list[str], messages: int, streaming: bool = False
     ) -> Any:
-        """The Answer (or its event stream), or the JSON error an edge returns
-        (same rules for both APIs)."""
-        if h.ready() is None:
-            return error_response(path, 503, h.startup_error)
+        """The Answer (or, streaming, its events with the gate still held: call
+        ``gate.release()`` when they are done), or the JSON error an edge
+        returns (same rules for both APIs)."""
         if messages > settings.max_history_messages:
             return error_response(
                 path, 422, f"History over {settings.max_history_messages} messages."
             )
         try:
-            if streaming:
-                return h.assistant.stream(question, earlier)  # checks the question now
-            return h.assistant.ask(question, earlier)
+            await gate.acquire()
+        except Busy as exc:
+            return error_response(path, 503, str(exc), {"Retry-After": "5"})
+        try:
+            result = await run_in_threadpool(_answer, question, earlier, streaming)
         except InvalidQuestion as exc:
-            return error_response(path, 422, str(exc))
+            result = error_response(path, 422, str(exc))
         except AssistantError as exc:
-            return error_response(path, 503, str(exc))
+            result = error_response(path, 503, str(exc))
+        if isinstance(result, JSONResponse) or not streaming:
+            gate.release()
+        return result
+
+    def _answer(question: str, earlier: list[str], streaming: bool) -> Any:
+        if h.ready() is None:
+            raise AssistantError(h.startup_error)
+        if streaming:
+            return h.assistant.stream(question, earlier)  # checks the question now
+        return h.assistant.ask(question, earlier)
 
     @api.post(
         "/api/ask",
         response_model=AskResponse,
         responses=error_responses(Error, 401, 413, 422, 429, 503),
     )
-    def ask(body: AskRequest) -> Any:
+    async def ask(body: AskRequest) -> Any:
         """Answer one question (with earlier turns as ``history``), with citations."""
         earlier = [
             m if isinstance(m, str) else m.content
             for m in body.history
             if isinstance(m, str) or m.role == "user"
         ]
-        result = answer("/api", body.question, earlier, len(body.history))
+        result = await answer("/api", body.question, earlier, len(body.history))
         return result if isinstance(result, JSONResponse) else result.to_dict()
 
     @api.post(
@@ -115,21 +130,24 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
             **error_responses(OpenAIError, 401, 413, 422, 429, 503),
         },
     )
-    def chat_completions(body: ChatRequest) -> Any:
+    async def chat_completions(body: ChatRequest) -> Any:
         """OpenAI-compatible chat: the last user message is the question."""
         try:
             question, earlier = question_and_history(body)
         except ValueError as exc:
             return error_response("/v1", 422, str(exc))
-        result = answer("/v1", question, earlier, len(body.messages) - 1, body.stream)
+        result = await answer("/v1", question, earlier, len(body.messages) - 1, body.stream)
         if isinstance(result, JSONResponse):
             return result
         if body.stream:
-            return StreamingResponse(stream(result, body.model), media_type="text/event-stream")
+            return StreamingResponse(
+                released(iterate_in_threadpool(stream(result, body.model)), gate),
+                media_type="text/event-stream",
+            )
         return completion(result, body.model)
 
     @api.get("/gradio.js", include_in_schema=False)
-    def web_component() -> FileResponse:
+    async def web_component() -> FileResponse:
         """Gradio's ``<gradio-app>`` loader, served here so that a wiki on a closed
         network needs no CDN and always gets the frontend of this server's Gradio."""
         return FileResponse(GRADIO_JS, media_type="text/javascript")
@@ -175,6 +193,15 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
     chat.has_launched = True
     mounted.state.settings = settings  # for server_config
     return mounted
+
+
+async def released(events: AsyncIterator[str], gate: AnswerGate) -> AsyncIterator[str]:
+    """``events``, then the answering slot back to ``gate`` (also when the client left)."""
+    try:
+        async for event in events:
+            yield event
+    finally:
+        gate.release()
 
 
 def server_config(app: FastAPI, settings: Settings, port: int | None = None) -> Any:

@@ -121,6 +121,9 @@ class Settings(BaseSettings):
         "unset = the embedded store in index_dir.",
     )
     chroma_token: SecretStr | None = Field(None, description="Its auth token, if it wants one.")
+    chroma_timeout: float = Field(
+        10.0, gt=0, le=600, description="Seconds one call to the Chroma server may take."
+    )
     # Optional language model (any OpenAI-compatible chat endpoint); unset = extractive answers
     llm_base_url: str | None = Field(
         None, description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama)."

@@ -21,6 +21,7 @@ from typing import Any
 import gradio as gr
 from gradio.utils import get_upload_folder
 
+from .access import authorised
 from .embeddings import Embedder, make_embedder
 from .errors import AssistantError, EmptyQuestion
 from .feedback import FeedbackLog
@@ -139,8 +140,13 @@ class ChatHandlers:
         self._remember(markup, answer.to_dict())
         yield markup
 
-    def ask_api(self, message: str) -> str:
-        """One question in, the final answer markup out (the app's ``/reply`` endpoint)."""
+    def ask_api(self, message: str, request: gr.Request) -> str:
+        """One question in, the final answer markup out (the app's ``/reply``
+        endpoint). With API tokens set it wants one, as ``/api`` does: it is
+        the same service for scripts, not a way around the tokens."""
+        tokens = [t.encode() for t in self.settings.tokens()]
+        if tokens and not authorised(request.headers.get("authorization"), tokens):
+            raise gr.Error("Missing or wrong API token: send Authorization: Bearer <token>.")
         steps = list(self.reply(message, []))
         return steps[-1] if steps else ""
 
@@ -354,4 +360,10 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
             return updates
 
         lang.change(switch, inputs=[lang], outputs=outputs, api_visibility="private")
+    # A capped queue: a client that floods it is refused (and rate-limited by
+    # the server) instead of making everyone else wait behind its events.
+    app.queue(
+        max_size=settings.chat_queue_size,
+        default_concurrency_limit=settings.answer_concurrency,
+    )
     return app

@@ -6,18 +6,20 @@ from __future__ import annotations
 import re
 import shutil
 import socket
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 from gradio.utils import get_upload_folder
+from pydantic import SecretStr
 
 from assistant.server import create_server
 from assistant.settings import Settings
 from assistant.uploads import UploadRejected, received_upload
 from assistant.webui import ChatHandlers
 from tests.conftest import CORPUS, serve_with
-from tests.servers import gradio_event, running
+from tests.servers import gradio_event, peer, running
 
 SECRET = "TOKEN=never-leave-this-server"
 
@@ -115,7 +117,10 @@ def test_only_received_uploads_pass_the_handlers_own_check(tmp_path):
 
 LAUGHS = (
     "---\ntitle: lol\na: &a [x, x, x, x, x, x, x, x, x]\n"
-    + "".join(f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi"))
+    + "".join(
+        f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n"
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    )
     + "---\n\n# 正文\n\n一句话。\n"
 )
 
@@ -222,3 +227,42 @@ def test_feedback_posted_by_a_script_writes_bounded_records(wiki_server):
     assert r.status_code == 413
     lines = (data / "feedback.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 3 and all(len(line.encode()) < 20_000 for line in lines)
+
+
+def test_a_flood_from_one_client_leaves_others_answered_promptly(wiki_server):
+    url, _ = wiki_server
+    deps = httpx.get(f"{url}/config").json()["dependencies"]
+    bot = next(d["id"] for d in deps if d.get("api_name") == "bot_turn")
+    history = [{"role": "user", "content": [{"type": "text", "text": "微信小店的GMV增长了多少？"}]}]
+    codes = []
+    with peer(20) as flood:
+        for i in range(300):
+            r = flood.post(
+                f"{url}/gradio_api/queue/join",
+                json={"data": [history], "fn_index": bot, "session_hash": f"flood{i}"},
+            )
+            codes.append(r.status_code)
+    assert codes.count(200) <= 60 and codes.count(429) >= 240  # one client's budget
+    started = time.monotonic()
+    with peer(21, timeout=60) as other:
+        status, done = gradio_event(url, "bot_turn", [history], "queue", client=other)
+    waited = time.monotonic() - started
+    assert status == 200 and done["success"] and "1.92倍" in str(done["output"])
+    assert waited < 10, f"another client waited {waited:.1f} s"
+
+
+def test_the_chats_reply_endpoint_wants_the_api_token_when_tokens_are_set(
+    assistant, tmp_path_factory
+):
+    for url in serve_with(assistant, tmp_path_factory, api_tokens=[SecretStr("t0ken-for-bots")]):
+        question = {"data": ["微信小店的GMV增长了多少？"]}
+        anonymous = httpx.post(f"{url}/gradio_api/run/reply", json=question, timeout=60)
+        assert "1.92倍" not in anonymous.text and "API token" in anonymous.text
+        assert "t0ken" not in anonymous.text
+        bot = httpx.post(
+            f"{url}/gradio_api/run/reply",
+            json=question,
+            headers={"Authorization": "Bearer t0ken-for-bots"},
+            timeout=60,
+        )
+        assert bot.status_code == 200 and "1.92倍" in bot.text
