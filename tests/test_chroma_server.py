@@ -7,9 +7,11 @@ without restarting the app."""
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -52,6 +54,15 @@ class ChromaServer:
             assert self.process.poll() is None, "chroma run exited"
             assert time.monotonic() < deadline, "chroma run did not start"
             time.sleep(0.2)
+
+    def freeze(self) -> None:
+        """SIGSTOP: the server holds its connections and answers nothing."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
 
     def stop(self) -> None:
         if self.process is not None:
@@ -153,3 +164,45 @@ def test_an_app_started_while_the_server_is_down_starts_answering_when_it_is_up(
     handlers._tried = 0.0  # as if RETRY_S had passed
     assert handlers.ready() is not None
     assert "1.92倍" in handlers.ready().ask(GMV).text
+
+
+def test_a_frozen_server_is_503_in_bounded_time_and_the_page_stays_responsive(
+    remote, embedder, chroma, monkeypatch
+):
+    """``kill -STOP`` on chroma: answers and health fail with 503 naming the
+    server within its timeout, and 45 questions in flight do not take the
+    threads that the page, its script and the health check need."""
+    monkeypatch.setattr("assistant.service.INDEX_CHECK_S", 0.0)
+    settings = remote.model_copy(
+        update={"chroma_timeout": 2.0, "answer_concurrency": 2, "answer_wait": 3.0}
+    )
+    sync(Location.of(settings), load_corpus(settings.corpus_dir), embedder)
+    handlers = ChatHandlers(settings, Assistant(settings, embedder))
+    for url in running(create_server(settings, handlers)):
+        chroma.freeze()
+        try:
+            with ThreadPoolExecutor(45) as pool:
+                asks = [
+                    pool.submit(httpx.post, f"{url}/api/ask", json={"question": GMV}, timeout=60)
+                    for _ in range(45)
+                ]
+                time.sleep(1.0)  # all in flight
+                started = time.monotonic()
+                page = httpx.get(f"{url}/", follow_redirects=True, timeout=10)
+                script = httpx.get(f"{url}/gradio.js", timeout=10)
+                page_s = time.monotonic() - started
+                health = httpx.get(f"{url}/api/health", timeout=30)
+                health_s = time.monotonic() - started - page_s
+                replies = [a.result() for a in asks]
+        finally:
+            chroma.thaw()
+        assert page.status_code == script.status_code == 200 and page_s < 2.0, page_s
+        assert health.status_code == 503 and "chroma run" in health.json()["error"]
+        assert health_s < 8.0, health_s
+        assert {r.status_code for r in replies} == {503}
+        reasons = {r.json()["error"].split(" (")[0] for r in replies}
+        assert reasons <= {
+            f"The index server at {Location.of(settings)} cannot be reached",
+            "Busy answering other questions",
+        }, reasons
+        assert httpx.post(f"{url}/api/ask", json={"question": GMV}).status_code == 200

@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -340,3 +341,24 @@ def test_a_person_sees_the_checked_model_answer_in_the_chat(smart, fake, browser
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "chat-model-answer.png"), full_page=True)
         page.close()
+
+
+def test_a_slow_model_does_not_hold_up_the_page(smart, fake):
+    """45 questions to a model that takes its time: answered a few at a time
+    (the rest told 'busy'), while the page and health answer at once."""
+    fake.answer = lambda call: Reply("微信小店的GMV增长了1.92倍[1]。", delay=2.5)
+    settings = smart.settings.model_copy(update={"answer_concurrency": 4, "answer_wait": 4.0})
+    for url in running(create_server(settings, ChatHandlers(settings, smart))):
+        with ThreadPoolExecutor(45) as pool:
+            asks = [
+                pool.submit(httpx.post, f"{url}/api/ask", json={"question": GMV}, timeout=60)
+                for _ in range(45)
+            ]
+            time.sleep(1.0)
+            started = time.monotonic()
+            page = httpx.get(f"{url}/", follow_redirects=True, timeout=10)
+            health = httpx.get(f"{url}/api/health", timeout=10)
+            waited = time.monotonic() - started
+            codes = [a.result().status_code for a in asks]
+        assert page.status_code == health.status_code == 200 and waited < 2.0, waited
+        assert codes.count(200) >= 4 and set(codes) == {200, 503}
