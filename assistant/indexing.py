@@ -109,16 +109,30 @@ def _open_for_rebuild(location: Location) -> chromadb.ClientAPI:
     """A client for a run that starts from nothing. Nothing is dropped: the new
     generation of collections sits beside the old one until it is committed,
     so a run killed half-way leaves the previous index usable. Only a local
-    store too damaged to open is deleted from disk."""
+    store that cannot be read whole is moved aside (``chroma.damaged-<time>``,
+    kept for a look, never read again) and a new one started."""
     try:
-        return location.client()
-    except ChromaError as exc:
+        with reaching(location):
+            chroma = location.client()
+            _read_every_collection(chroma)
+        return chroma
+    except (ChromaError, IndexCorrupt) as exc:
         if location.remote:
             raise
-        log.warning("the Chroma store cannot be opened (%s); deleting it", exc)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        aside = location.index_dir / f"chroma.damaged-{stamp}"
+        log.warning("the Chroma store cannot be read (%s); moved aside to %s", exc, aside)
         SharedSystemClient.clear_system_cache()
-        shutil.rmtree(location.index_dir / "chroma", ignore_errors=True)
+        (location.index_dir / "chroma").rename(aside)
         return location.client()
+
+
+def _read_every_collection(chroma: chromadb.ClientAPI) -> None:
+    """Touch every collection's count, records and vectors: a damaged store
+    fails here, before a rebuild writes into it."""
+    for collection in chroma.list_collections():
+        collection.count()
+        collection.get(limit=1, include=["embeddings", "metadatas", "documents"])
 
 
 def _drop_old_generations(chroma: chromadb.ClientAPI, keep: set[str]) -> None:

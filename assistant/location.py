@@ -112,9 +112,18 @@ def locate(where: Path | Location) -> Location:
     return where if isinstance(where, Location) else Location(Path(where))
 
 
+def store_panic(exc: BaseException) -> bool:
+    """Is ``exc`` a panic of Chroma's Rust core (pyo3's PanicException)? It
+    derives from BaseException, so ``except Exception`` lets it through: random
+    bytes in ``chroma.sqlite3`` made it a 500 and a traceback."""
+    return type(exc).__name__ == "PanicException"
+
+
 @contextmanager
 def reaching(location: Location) -> Iterator[None]:
-    """Turn a Chroma server that is down, refuses us or fails into :class:`StoreUnavailable`."""
+    """Turn a Chroma server that is down, refuses us or fails into
+    :class:`StoreUnavailable`, and a panic of the embedded store (a damaged
+    file) into :class:`IndexCorrupt`."""
     try:
         yield
     except httpx.HTTPError as exc:
@@ -125,6 +134,11 @@ def reaching(location: Location) -> Iterator[None]:
         if not location.remote or isinstance(exc, NotFoundError):
             raise  # local damage and missing collections are handled by the caller
         raise StoreUnavailable(location, f"{type(exc).__name__}: {exc}") from None
+    except BaseException as exc:
+        if not store_panic(exc):
+            raise
+        detail = (str(exc).splitlines() or ["?"])[0][:200]
+        raise IndexCorrupt(location, f"the store failed: {detail}") from None
 
 
 def read_manifest(where: Path | Location) -> dict[str, Any] | None:

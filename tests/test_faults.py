@@ -5,6 +5,7 @@ a corpus of broken files next to good ones."""
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -80,6 +81,49 @@ def test_a_corrupt_index_under_a_running_server(copied_index, embedder, monkeypa
         assert health.status_code == 200, health.text  # recovered, no restart
         ask = httpx.post(f"{url}/api/ask", json={"question": GMV})
         assert ask.status_code == 200 and "1.92倍" in ask.json()["answer"]
+
+
+def scribble(sqlite: Path, seed: int) -> None:
+    """Random bytes over twenty places of a Chroma file, its header left intact."""
+    rng = random.Random(seed)
+    size = sqlite.stat().st_size
+    with sqlite.open("r+b") as f:
+        for _ in range(20):
+            f.seek(rng.randrange(4096, size - 512))
+            f.write(rng.randbytes(256))
+
+
+def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "ASSISTANT_CORPUS_DIR": str(settings.corpus_dir),
+        "ASSISTANT_INDEX_DIR": str(settings.index_dir),
+    }
+    return subprocess.run(
+        [str(ASSISTANT), *args], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+# seed 2: the store's Rust core panics on open; seed 3: queries fail in its compactor
+@pytest.mark.parametrize("seed", [2, 3])
+def test_random_bytes_in_the_store_name_the_rebuild_which_recovers(copied_index, seed):
+    settings = copied_index
+    scribble(settings.index_dir / "chroma" / "chroma.sqlite3", seed)
+    for url in running(create_server(settings)):
+        health = httpx.get(f"{url}/api/health")
+        ask = httpx.post(f"{url}/api/ask", json={"question": GMV})
+        assert health.status_code == ask.status_code == 503, (health.text, ask.text)
+        assert "assistant index --rebuild" in ask.json()["error"]
+    for args in (("ask", GMV), ("index",)):
+        damaged = run_cli(settings, *args)
+        assert damaged.returncode == 1, damaged.stderr
+        assert "assistant index --rebuild" in damaged.stderr
+        assert "Traceback" not in damaged.stderr + damaged.stdout
+    rebuilt = run_cli(settings, "index", "--rebuild")
+    assert rebuilt.returncode == 0 and "moved aside" in rebuilt.stderr, rebuilt.stderr
+    assert list(settings.index_dir.glob("chroma.damaged-*"))  # kept for a look
+    answer = run_cli(settings, "ask", GMV)
+    assert answer.returncode == 0 and "1.92倍" in answer.stdout
 
 
 def test_two_index_processes_at_once(tmp_path, embedder):
