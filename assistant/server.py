@@ -31,10 +31,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
 from .access import AnswerGate, Busy, error_response, install, ui_logins
 from .api_schema import AskRequest, AskResponse, Error, Health, OpenAIError, error_responses
+from .chatguard import ChatEvents, quiet_gradio_tracebacks
 from .errors import AssistantError, InvalidQuestion
 from .openai_compat import (
     ChatCompletion,
@@ -60,8 +62,21 @@ LOGIN_MESSAGE = "文章问答助手 · 请登录 / Please sign in"
 def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> FastAPI:
     """The FastAPI app: JSON API plus the Gradio chat mounted at ``/``."""
     h = handlers or ChatHandlers(settings)
+    chat = create_app(settings, h)
     api = FastAPI(title="Article assistant", version=__version__)
+    api.add_middleware(ChatEvents, handlers=lambda: set(chat.fns))  # inside the body limit
     install(api, settings)
+    quiet_gradio_tracebacks()
+
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """FastAPI's own errors (a body that is not UTF-8 JSON: 400) in our shape."""
+        message = (
+            "The request body is not valid JSON (UTF-8)."
+            if exc.status_code == 400
+            else str(exc.detail)
+        )
+        return error_response(request.url.path, exc.status_code, message, exc.headers)
 
     @api.exception_handler(RequestValidationError)
     async def bad_body(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -177,7 +192,6 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
     logins = ui_logins(settings)
     if logins and not settings.tokens():
         log.warning("The chat asks for a login, but /api and /v1 are open without API tokens.")
-    chat = create_app(settings, h)
     mounted = gr.mount_gradio_app(
         api,
         chat,
@@ -185,6 +199,7 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
         max_file_size=settings.max_upload_bytes,
         auth=logins,
         auth_message=LOGIN_MESSAGE,
+        show_error=False,  # only our gr.Error messages reach a client, never internals
     )
     # Gradio checks that a file posted to a handler came in through its upload
     # route only in an app it launched itself; mounted, it took any path on the

@@ -83,10 +83,11 @@ def sub_words(word: str) -> list[str]:
 
 
 def strip_controls(text: str) -> str:
-    """Drop control and format characters (terminal escapes, U+202E) but keep
-    line breaks and tabs: article and question text is data, never commands."""
+    """Drop control and format characters (terminal escapes, U+202E) and lone
+    surrogates (``"\\ud800"`` in JSON: not text, and unencodable as UTF-8) but
+    keep line breaks and tabs: article and question text is data, never commands."""
     return "".join(
-        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf")
+        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
     )
 
 

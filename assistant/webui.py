@@ -115,7 +115,7 @@ class ChatHandlers:
         """Stream the answer to ``message``: a model's checked sentences as they
         pass (or the quoted sentences one by one), then the answer with sources."""
         if self.ready() is None:
-            raise gr.Error(self.startup_error)
+            raise gr.Error(self.startup_error, print_exception=False)
         earlier = [_text(m.get("content")) for m in history if m.get("role") == "user"]
         streamed: list[str] = []
         answer: Answer | None = None
@@ -130,7 +130,7 @@ class ChatHandlers:
             yield str(exc)
             return
         except AssistantError as exc:
-            raise gr.Error(str(exc)) from exc
+            raise gr.Error(str(exc), print_exception=False) from exc
         assert answer is not None  # the stream always ends with the Answer
         if not streamed:  # extractive: show the quoted sentences one by one
             body = answer_body(answer).split("\n\n")
@@ -146,7 +146,10 @@ class ChatHandlers:
         the same service for scripts, not a way around the tokens."""
         tokens = [t.encode() for t in self.settings.tokens()]
         if tokens and not authorised(request.headers.get("authorization"), tokens):
-            raise gr.Error("Missing or wrong API token: send Authorization: Bearer <token>.")
+            raise gr.Error(
+                "Missing or wrong API token: send Authorization: Bearer <token>.",
+                print_exception=False,
+            )
         steps = list(self.reply(message, []))
         return steps[-1] if steps else ""
 

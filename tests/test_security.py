@@ -266,3 +266,73 @@ def test_the_chats_reply_endpoint_wants_the_api_token_when_tokens_are_set(
             timeout=60,
         )
         assert bot.status_code == 200 and "1.92倍" in bot.text
+
+
+SURROGATE = '{"question": "\\ud800\\u5fae\\u4fe1\\u5c0f\\u5e97\\u7684GMV\\u589e\\u957f\\u4e86\\u591a\\u5c11"}'
+
+
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/api/ask", SURROGATE),
+        ("/api/ask", '{"question": "\\ud800"}'),
+        (
+            "/api/ask",
+            '{"question": "GMV?", "history": ["\\udfff", {"role": "user", "content": "\\ud800"}]}',
+        ),
+        ("/v1/chat/completions", '{"messages": [{"role": "user", "content": "\\ud800GMV?"}]}'),
+        ("/api/ask", b'{"question": "\xff\xfe\xfa"}'),
+        ("/v1/chat/completions", b'{"messages": [\xc3\x28]}'),
+        ("/api/ask", "[" * 100_000),
+        ("/v1/chat/completions", '{"messages": ' + "[" * 50_000 + "]" * 50_000 + "}"),
+    ],
+)
+def test_odd_bodies_get_4xx_or_an_answer_in_the_documented_shape(wiki_server, path, body):
+    url, _ = wiki_server
+    with peer(30) as client:
+        r = client.post(f"{url}{path}", content=body, headers={"content-type": "application/json"})
+    assert r.status_code in (200, 400, 413, 422), r.text
+    error = r.json().get("error")
+    if r.status_code != 200:
+        assert error and "detail" not in r.json() and "Traceback" not in r.text
+        if path.startswith("/v1"):
+            assert error["type"] == "invalid_request_error"
+
+
+def test_a_stream_with_odd_text_always_ends_with_done(wiki_server):
+    url, _ = wiki_server
+    body = '{"stream": true, "messages": [{"role": "user", "content": "\\ud800GMV\\u589e\\u957f\\u4e86\\u591a\\u5c11"}]}'
+    with (
+        peer(31) as client,
+        client.stream(
+            "POST",
+            f"{url}/v1/chat/completions",
+            content=body,
+            headers={"content-type": "application/json"},
+        ) as r,
+    ):
+        lines = [line for line in r.iter_lines() if line.startswith("data: ")]
+    assert r.status_code == 200 and lines[-1] == "data: [DONE]"
+    assert "1.92" in "".join(lines)
+
+
+def test_gradio_input_errors_are_4xx_one_log_line_and_no_internals(wiki_server, caplog, capfd):
+    url, _ = wiki_server
+    deps = httpx.get(f"{url}/config").json()["dependencies"]
+    ids = {d["api_name"]: d["id"] for d in deps}
+    with peer(40) as client:
+        for route in ("run/predict", "queue/join"):
+            r = client.post(f"{url}/gradio_api/{route}", json={"data": [], "fn_index": 999})
+            assert r.status_code == 422 and "fn_index" in r.json()["error"]
+        short = client.post(
+            f"{url}/gradio_api/run/predict", json={"data": [], "fn_index": ids["switch"]}
+        )
+        assert " object at 0x" not in short.text and "Traceback" not in short.text
+        malformed = {"data": [[{"role": 5, "content": {"x": 1}}]], "fn_index": ids["bot_turn"]}
+        for i in range(30):
+            status, done = gradio_event(url, "bot_turn", malformed["data"], "queue", client=client)
+            assert status == 200 and done["success"] is False
+            assert " object at 0x" not in str(done)
+    refused = [r for r in caplog.records if "chat event refused" in r.getMessage()]
+    assert 30 <= len(refused) <= 32
+    assert "Traceback" not in capfd.readouterr().err

@@ -1,0 +1,136 @@
+"""What scripts may send to the web chat's own routes, and what they may make
+the log say.
+
+Gradio's event routes (``/gradio_api/run/…``, ``/gradio_api/queue/join``)
+take ``fn_index`` and ``data`` from the client. Three things a stranger could
+do with them are closed here:
+
+* an ``fn_index`` that no handler has was a 500 with a ``KeyError`` (and a
+  traceback): it is a 422 before Gradio sees it;
+* a lone surrogate (``"\\ud800"``) in a string made Gradio's JSON encoder fail
+  with a plain-text 500: such code points are dropped from the body (they
+  are not text);
+* every malformed event printed a whole traceback (300 events, 303 of them):
+  Gradio's ``traceback.print_exc`` becomes one log line, unless the error was
+  raised in this package's own code, whose bugs keep their traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .access import error_response
+
+log = logging.getLogger(__name__)
+
+#: Gradio routes whose JSON body names a handler by ``fn_index``
+EVENT_ROUTES = ("/gradio_api/run/", "/gradio_api/queue/join")
+OUR_CODE = str(Path(__file__).resolve().parent)
+
+
+def without_surrogates(value: Any) -> Any:
+    """``value`` (parsed JSON) with lone surrogates removed from every string.
+
+    >>> without_surrogates({"q": ["\\ud800GMV", 1]})
+    {'q': ['GMV', 1]}
+    """
+    if isinstance(value, str):
+        return value.encode("utf-8", "ignore").decode("utf-8") if _has_surrogate(value) else value
+    if isinstance(value, list):
+        return [without_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {without_surrogates(k): without_surrogates(v) for k, v in value.items()}
+    return value
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+class ChatEvents:
+    """ASGI middleware for the chat's event routes: unknown handlers → 422,
+    lone surrogates dropped. Runs inside the body limit, so the body it reads
+    is bounded."""
+
+    def __init__(self, app: ASGIApp, handlers: Callable[[], set[int]]) -> None:
+        self.app = app
+        self.handlers = handlers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or not path.startswith(EVENT_ROUTES)
+        ):
+            await self.app(scope, receive, send)
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            data = None  # Gradio says what is wrong with it (a 422)
+        if isinstance(data, dict) and "fn_index" in data:
+            if not isinstance(data["fn_index"], int) or data["fn_index"] not in self.handlers():
+                await error_response(path, 422, "No such event handler (fn_index).")(
+                    scope, receive, send
+                )
+                return
+        if data is not None and b"\\u" in body:  # a surrogate can only come as an escape
+            clean = without_surrogates(data)
+            if clean != data:
+                body = json.dumps(clean, ensure_ascii=False).encode("utf-8")
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+def _print_exc(*args: Any, **kwargs: Any) -> None:
+    """Gradio's ``traceback.print_exc``: a whole traceback for an error raised
+    in this package (a bug to fix), one line for anything else (a client's
+    malformed event, refused by Gradio's own checks)."""
+    exc = sys.exc_info()[1]
+    if exc is None:
+        return
+    frames = traceback.extract_tb(exc.__traceback__)
+    if any(frame.filename.startswith(OUR_CODE) for frame in frames):
+        traceback.print_exception(exc)
+        return
+    text = (str(exc).splitlines() or [""])[0][:200]
+    log.warning("chat event refused: %s: %s", type(exc).__name__, text)
+
+
+def quiet_gradio_tracebacks() -> None:
+    """Route the ``traceback.print_exc`` calls of Gradio's request and queue
+    code through :func:`_print_exc` (idempotent)."""
+    import gradio.queueing
+    import gradio.routes
+    import gradio.utils
+
+    shim = SimpleNamespace(print_exc=_print_exc, format_exc=traceback.format_exc)
+    for module in (gradio.routes, gradio.queueing, gradio.utils):
+        module.traceback = shim  # type: ignore[attr-defined]
