@@ -205,7 +205,7 @@ class ChatHandlers:
                 self.startup_error = ""
             else:
                 self.assistant.reload()
-        skipped = "".join(f"\n- ⚠️ {s}" for s in result.skipped)
+        skipped = "".join(f"\n- ⚠️ {escape(s)}" for s in result.skipped)
         return (
             f"索引完成 · Indexed: {result.chunks_written} 段写入 written, "
             f"{result.chunks_deleted} 段删除 deleted, 共 {result.total_chunks} 段 passages "
@@ -228,7 +228,9 @@ class ChatHandlers:
             self.settings.max_upload_bytes,
         )
         verb = "已更新 · replaced" if saved.replaced else "已添加 · added"
-        return f"✅ {saved.path.name} {verb} ({saved.article.title}).\n\n" + self.reindex(progress)
+        # file names and titles are the uploader's text: shown, never markup
+        added = f"✅ {escape(saved.path.name)} {verb} ({escape(saved.article.title)})."
+        return f"{added}\n\n" + self.reindex(progress)
 
 
 def discard_upload(path: Path, received: set[str]) -> None:
@@ -323,8 +325,8 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
                 try:
                     message = h.reindex(progress)
                 except AssistantError as exc:
-                    gr.Warning(str(exc))
-                    message = f"⚠️ {exc}"
+                    gr.Warning(html.escape(str(exc), quote=False))
+                    message = f"⚠️ {escape(str(exc))}"
                 return h.articles(), message
 
             def do_add(
@@ -338,8 +340,8 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
                     finally:
                         discard_upload(upload, app.upload_file_set)
                 except AssistantError as exc:
-                    gr.Warning(str(exc))
-                    message = f"⚠️ 未添加 · Not added: {exc}"
+                    gr.Warning(html.escape(str(exc), quote=False))
+                    message = f"⚠️ 未添加 · Not added: {escape(str(exc))}"
                 return h.articles(), message, None  # the upload is cleared, never served back
 
             reindex.click(do_reindex, outputs=[table, status], api_visibility="private")

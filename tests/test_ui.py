@@ -154,6 +154,18 @@ def test_upload_good_gbk_oversized_and_traversal(writable, tmp_path):
         assert not (corpus / bad_name).exists()
 
 
+def test_titles_and_names_in_the_status_line_are_text(writable, tmp_path):
+    """An article's title is the uploader's text: no image, video or link fires."""
+    for i, title in enumerate(
+        ['<img src="http://127.0.0.1:9/x">', "![](http://127.0.0.1:9/y)", "<video src=z>"]
+    ):
+        page = tmp_path / f"t{i}.md"
+        page.write_text(f"---\ntitle: '{title}'\n---\n正文一句话。\n", encoding="utf-8")
+        message = writable.add_article(str(page))
+        assert "<img" not in message and "<video" not in message and "](" not in message
+        assert "&lt;" in message or "&#33;&#91;&#93;" in message
+
+
 def test_the_launched_app_answers_through_gradio_client(handlers):
     from gradio_client import Client
 
