@@ -10,6 +10,7 @@ work) before anything is written. A rejected upload changes nothing.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -91,10 +92,32 @@ def save_upload(source: Path, original_name: str, corpus_dir: Path, max_bytes: i
             article = read_article(probe, name, max_bytes)
         except UnreadableFile as exc:
             raise UploadRejected(f"{name} cannot be read as an article: {exc}") from exc
-    corpus_dir.mkdir(parents=True, exist_ok=True)
     target = corpus_dir / name
-    replaced = target.exists()
-    partial = target.with_name(f".{name}.part")  # hidden: the index ignores it
-    shutil.copyfile(source, partial)
-    partial.replace(target)
+    try:
+        corpus_dir.mkdir(parents=True, exist_ok=True)
+        replaced = _place(source, target)
+    except OSError as exc:
+        raise UploadRejected(f"{name} could not be saved ({exc.strerror or exc})") from exc
     return SavedUpload(target, article, replaced)
+
+
+def _place(source: Path, target: Path) -> bool:
+    """Copy ``source`` to ``target`` whole (readers see the old file or the
+    new one); True when it replaced a file. The temporary copy has a name of
+    its own (hidden: the index ignores it), so that uploads of the same name
+    at the same moment do not trip over each other; a hard link claims a free
+    name atomically, so exactly one of them is told "added"."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    partial = Path(tmp)
+    try:
+        os.fchmod(fd, 0o644)  # as a copied file would be, not mkstemp's 0600
+        with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+            shutil.copyfileobj(src, out)
+        try:
+            os.link(partial, target)
+            return False
+        except FileExistsError:
+            partial.replace(target)
+            return True
+    finally:
+        partial.unlink(missing_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -164,6 +165,23 @@ def test_titles_and_names_in_the_status_line_are_text(writable, tmp_path):
         message = writable.add_article(str(page))
         assert "<img" not in message and "<video" not in message and "](" not in message
         assert "&lt;" in message or "&#33;&#91;&#93;" in message
+
+
+def test_parallel_uploads_of_one_name_all_succeed_and_say_so(writable, tmp_path):
+    sources = []
+    for i in range(10):
+        (tmp_path / f"u{i}").mkdir()
+        sources.append(tmp_path / f"u{i}" / "same.md")
+        sources[-1].write_text(f"# 同名\n\n第{i}版的文章内容。\n", encoding="utf-8")
+    with ThreadPoolExecutor(10) as pool:
+        messages = list(pool.map(lambda p: writable.add_article(str(p)), sources))
+    assert sum("已添加" in m for m in messages) == 1
+    assert sum("已更新" in m for m in messages) == 9
+    corpus = writable.settings.corpus_dir
+    assert (corpus / "same.md").read_text(encoding="utf-8") in {
+        p.read_text(encoding="utf-8") for p in sources
+    }
+    assert not list(corpus.glob(".same.md*"))  # no temporary copy left behind
 
 
 def test_the_launched_app_answers_through_gradio_client(handlers):
