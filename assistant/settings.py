@@ -70,6 +70,11 @@ class Settings(BaseSettings):
         True, description="Show the knowledge-base panel (re-index, upload); off = read-only."
     )
     max_upload_bytes: int = Field(2 * 1024 * 1024, ge=1_000, description="Largest upload (2 MiB).")
+    max_upload_sentences: int = Field(
+        8_000,
+        ge=10,
+        description="Most distinct sentences in an upload (each is embedded: ~9 s on 2 cores).",
+    )
     ui_host: str = Field("127.0.0.1", description="Address the web chat listens on.")
     ui_port: int = Field(7860, ge=1, le=65535, description="Port of the web chat.")
     # HTTP API and embedding (secrets: never logged, never shown)

@@ -226,6 +226,7 @@ class ChatHandlers:
             original_name or Path(path).name,
             self.settings.corpus_dir,
             self.settings.max_upload_bytes,
+            self.settings.max_upload_sentences,
         )
         verb = "已更新 · replaced" if saved.replaced else "已添加 · added"
         # file names and titles are the uploader's text: shown, never markup

@@ -336,3 +336,26 @@ def test_gradio_input_errors_are_4xx_one_log_line_and_no_internals(wiki_server, 
     refused = [r for r in caplog.records if "chat event refused" in r.getMessage()]
     assert 30 <= len(refused) <= 32
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_deeply_nested_html_is_refused_not_parsed_for_minutes(tmp_path):
+    from assistant.corpus import UnreadableFile, read_article
+
+    page = tmp_path / "deep.html"
+    page.write_text("<html><body>" + "<div>" * 100_000 + "正文。" + "</div>" * 100_000)
+    with pytest.raises(UnreadableFile, match="nested 256 levels"):
+        read_article(page, "deep.html")
+    page.write_text("<html><body>" + "<div>" * 40 + "<p>正文一句话。</p>" + "</div>" * 40)
+    assert read_article(page, "deep.html").text == "正文一句话。"  # real pages nest a few dozen
+
+
+def test_an_upload_that_would_hold_the_index_for_long_is_refused(tmp_path):
+    from assistant.uploads import save_upload
+
+    page = tmp_path / "many.md"
+    page.write_text("".join(f"第{i}句。" for i in range(60)), encoding="utf-8")
+    with pytest.raises(UploadRejected, match="60 sentences; an upload may have 50"):
+        save_upload(page, "many.md", tmp_path / "corpus", 1_000_000, max_sentences=50)
+    assert not (tmp_path / "corpus" / "many.md").exists()
+    saved = save_upload(page, "many.md", tmp_path / "corpus", 1_000_000, max_sentences=60)
+    assert saved.path.exists()
