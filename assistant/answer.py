@@ -17,7 +17,7 @@ is invented. How a sentence is chosen:
   only that one says the year, the one after when it is very short or gives
   the reason a "why" question asks for;
 * a passage that addresses a language model (a prompt injection:
-  ``text.looks_like_instruction``) is never quoted;
+  ``injection.looks_like_instruction``) is never quoted;
 * **refusal**: when the best score is under ``min_relevance``; when a name
   in the question (快手, TikTok) is in none of the passages; or when much of
   its other content is missing and the best score is under
@@ -37,9 +37,10 @@ import numpy as np
 from langchain_core.documents import Document
 
 from .chunking import chunk_sentences, sentence_id
+from .injection import looks_like_instruction
 from .matching import Weight, coverage, length_weight, lexical, salient_tokens
 from .response import FRAMES, Answer, citation_from
-from .text import Script, looks_like_instruction, lower_forms, to_script
+from .text import Script, lower_forms, to_script
 
 _QUANTITY = re.compile(
     r"多少|几|多大|比例|占比|增长|涨|降|倍|率|how (much|many)|ratio|percent|grow", re.IGNORECASE

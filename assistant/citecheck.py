@@ -34,8 +34,9 @@ from langchain_core.documents import Document
 
 from .chunking import chunk_sentences, sentence_id
 from .glossary import chinese_terms, expand
+from .injection import looks_like_instruction
 from .matching import Weight, is_name, lexical, match, salient_tokens
-from .text import han_count, looks_like_instruction, lower_forms, to_simplified
+from .text import han_count, lower_forms, to_simplified
 
 MARK = re.compile(r"\s*\[(\d{1,3})\]")
 # [1, 2] [1-3] 【1】 [1、2]: the other ways models write citation marks
