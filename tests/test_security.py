@@ -3,6 +3,7 @@ real server on a loopback port (issue 10's red-team findings)."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import socket
@@ -268,7 +269,8 @@ def test_the_chats_reply_endpoint_wants_the_api_token_when_tokens_are_set(
         assert bot.status_code == 200 and "1.92倍" in bot.text
 
 
-SURROGATE = '{"question": "\\ud800\\u5fae\\u4fe1\\u5c0f\\u5e97\\u7684GMV\\u589e\\u957f\\u4e86\\u591a\\u5c11"}'
+#: JSON with a lone surrogate (\\ud800) before 微信小店的GMV增长了多少
+SURROGATE = '{"question": "\\ud800' + json.dumps("微信小店的GMV增长了多少")[1:] + "}"
 
 
 @pytest.mark.parametrize(
@@ -301,7 +303,8 @@ def test_odd_bodies_get_4xx_or_an_answer_in_the_documented_shape(wiki_server, pa
 
 def test_a_stream_with_odd_text_always_ends_with_done(wiki_server):
     url, _ = wiki_server
-    body = '{"stream": true, "messages": [{"role": "user", "content": "\\ud800GMV\\u589e\\u957f\\u4e86\\u591a\\u5c11"}]}'
+    question = "\\ud800" + json.dumps("GMV增长了多少")[1:-1]
+    body = '{"stream": true, "messages": [{"role": "user", "content": "' + question + '"}]}'
     with (
         peer(31) as client,
         client.stream(
@@ -329,7 +332,7 @@ def test_gradio_input_errors_are_4xx_one_log_line_and_no_internals(wiki_server, 
         )
         assert " object at 0x" not in short.text and "Traceback" not in short.text
         malformed = {"data": [[{"role": 5, "content": {"x": 1}}]], "fn_index": ids["bot_turn"]}
-        for i in range(30):
+        for _ in range(30):
             status, done = gradio_event(url, "bot_turn", malformed["data"], "queue", client=client)
             assert status == 200 and done["success"] is False
             assert " object at 0x" not in str(done)
