@@ -150,16 +150,22 @@ class BodyLimit:
                 return
             if not message.get("more_body", False):
                 break
-        body, replayed = b"".join(chunks), False
+        await self.app(scope, replaying(b"".join(chunks), receive), send)
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()  # after the body: wait for a disconnect
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
 
-        await self.app(scope, replay, send)
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """An ASGI ``receive`` that hands on ``body`` (already read) whole, then
+    what the client sends next (a disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 def body_limit(settings: Settings) -> Callable[[str], int]:

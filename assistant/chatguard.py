@@ -26,9 +26,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .access import error_response
+from .access import error_response, replaying
 
 log = logging.getLogger(__name__)
 
@@ -97,16 +97,7 @@ class ChatEvents:
             clean = without_surrogates(data)
             if clean != data:
                 body = json.dumps(clean, ensure_ascii=False).encode("utf-8")
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if sent:
-                return await receive()
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(body, receive), send)
 
 
 def _print_exc(*args: Any, **kwargs: Any) -> None:

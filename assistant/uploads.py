@@ -76,6 +76,18 @@ def clean_name(name: str) -> str:
     return f"{stem[:100]}.{ext.lower()}"
 
 
+def discard_upload(path: Path, received: set[str], folder: str | Path) -> None:
+    """Delete an uploaded file once it was added (or refused): the corpus holds
+    its copy, and Gradio's upload folder must not grow with every upload."""
+    received.difference_update({p for p in received if Path(p).resolve() == path})
+    path.unlink(missing_ok=True)
+    if path.parent != Path(folder).resolve():
+        try:
+            path.parent.rmdir()  # Gradio keeps each upload in a folder of its own
+        except OSError:
+            pass
+
+
 def save_upload(
     source: Path,
     original_name: str,

@@ -30,7 +30,7 @@ from .location import Location, read_manifest
 from .response import Answer
 from .service import Assistant
 from .settings import Settings
-from .uploads import UploadRejected, received_upload, save_upload
+from .uploads import UploadRejected, discard_upload, received_upload, save_upload
 from .webformat import answer_body, answer_markup, escape, text_body
 
 RETRY_S = 2.0  # how often a chat that could not start tries again
@@ -234,18 +234,6 @@ class ChatHandlers:
         return f"{added}\n\n" + self.reindex(progress)
 
 
-def discard_upload(path: Path, received: set[str]) -> None:
-    """Delete an uploaded file once it was added (or refused): the corpus holds
-    its copy, and Gradio's upload folder must not grow with every upload."""
-    received.difference_update({p for p in received if Path(p).resolve() == path})
-    path.unlink(missing_ok=True)
-    if path.parent != Path(get_upload_folder()).resolve():
-        try:
-            path.parent.rmdir()  # Gradio keeps each upload in a folder of its own
-        except OSError:
-            pass
-
-
 def create_app(settings: Settings | None = None, handlers: ChatHandlers | None = None) -> gr.Blocks:
     """Build the Gradio app (not launched)."""
     settings = settings or Settings()
@@ -339,7 +327,7 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
                     try:
                         message = h.add_article(str(upload), progress=progress)
                     finally:
-                        discard_upload(upload, app.upload_file_set)
+                        discard_upload(upload, app.upload_file_set, get_upload_folder())
                 except AssistantError as exc:
                     gr.Warning(html.escape(str(exc), quote=False))
                     message = f"⚠️ 未添加 · Not added: {escape(str(exc))}"
