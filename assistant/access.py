@@ -30,7 +30,12 @@ LOGIN = "/login"
 #: The chat's own routes (events, uploads); POSTs here count against the rate limit
 GRADIO_API = "/gradio_api/"
 UPLOAD = "/gradio_api/upload"
-KINDS = ("api", "chat", "login")
+KINDS = ("api", "chat", "login", "upload")
+#: uploads a client may make per minute, whatever the rate limit: each may
+#: leave up to 2 MiB in the upload folder until it is added or swept
+UPLOADS_PER_MINUTE = 10
+#: clients remembered before those idle for a minute are forgotten (memory)
+MAX_CLIENTS = 10_000
 #: multipart framing around an uploaded file (boundaries, part headers)
 MULTIPART_SLACK = 64 * 1024
 
@@ -50,6 +55,10 @@ class RateLimiter:
             return 0.0
         now = time.monotonic()
         with self._lock:
+            if len(self._hits) > MAX_CLIENTS:  # forget clients idle for a whole window
+                self._hits = {
+                    k: h for k, h in self._hits.items() if h and h[-1] > now - self.window
+                }
             hits = self._hits.setdefault(key, deque())
             while hits and hits[0] <= now - self.window:
                 hits.popleft()
@@ -191,6 +200,8 @@ def install(api: FastAPI, settings: Settings) -> None:
         raise AssistantError(f"API tokens: {exc}") from exc
     # one budget per client for each: the APIs, the chat's events, password tries
     limiters = {kind: RateLimiter(settings.rate_limit_per_minute) for kind in KINDS}
+    if settings.rate_limit_per_minute:
+        limiters["upload"] = RateLimiter(min(UPLOADS_PER_MINUTE, settings.rate_limit_per_minute))
     frame_ancestors = " ".join(["'self'", *settings.allowed_origins])
     api.add_middleware(BodyLimit, limit_for=body_limit(settings))  # innermost: after auth
 
@@ -208,6 +219,8 @@ def install(api: FastAPI, settings: Settings) -> None:
             if api_call
             else "login"
             if method == "POST" and path.rstrip("/") == LOGIN
+            else "upload"
+            if method == "POST" and path.rstrip("/").endswith(UPLOAD)
             else "chat"
             if method == "POST" and path.startswith(GRADIO_API)
             else None

@@ -39,7 +39,7 @@ from langchain_core.documents import Document
 from .chunking import chunk_sentences, sentence_id
 from .injection import looks_like_instruction
 from .matching import Weight, coverage, length_weight, lexical, salient_tokens
-from .response import FRAMES, Answer, citation_from
+from .response import FRAMES, Answer, citation_from, nearest
 from .text import Script, lower_forms, to_script
 
 _QUANTITY = re.compile(
@@ -197,7 +197,7 @@ def compose(
         cover.share >= max_uncovered and best < confident_relevance
     )
     if not candidates or weak or off_subject:
-        citations = [citation_from(i + 1, d) for i, d in enumerate(passages[:3])]
+        citations = nearest(passages)
         text = FRAMES[script]["refusal" if citations else "refusal_empty"]
         return Answer(question, text, True, citations, script, evidence=evidence)
 

@@ -6,7 +6,8 @@ take ``fn_index`` and ``data`` from the client. Three things a stranger could
 do with them are closed here:
 
 * an ``fn_index`` that no handler has was a 500 with a ``KeyError`` (and a
-  traceback): it is a 422 before Gradio sees it;
+  traceback), a missing one or an unknown name in ``run/<name>`` a plain 500
+  with a 100-line traceback: they are a 422 or 404 before Gradio sees them;
 * a lone surrogate (``"\\ud800"``) in a string made Gradio's JSON encoder fail
   with a plain-text 500: such code points are dropped from the body (they
   are not text);
@@ -32,8 +33,11 @@ from .access import error_response, replaying
 
 log = logging.getLogger(__name__)
 
-#: Gradio routes whose JSON body names a handler by ``fn_index``
-EVENT_ROUTES = ("/gradio_api/run/", "/gradio_api/queue/join")
+#: Gradio routes that name a handler: by ``fn_index`` in the body, or by name in the path
+BY_INDEX = ("/gradio_api/run/predict", "/gradio_api/queue/join")
+GRADIO_EVENTS = ("/gradio_api/run/", "/gradio_api/call/", "/gradio_api/queue/join")
+#: routes whose JSON bodies are cleaned of lone surrogates
+JSON_ROUTES = (*GRADIO_EVENTS, "/api/", "/v1/")
 OUR_CODE = str(Path(__file__).resolve().parent)
 
 
@@ -57,21 +61,22 @@ def _has_surrogate(text: str) -> bool:
 
 
 class ChatEvents:
-    """ASGI middleware for the chat's event routes: unknown handlers → 422,
-    lone surrogates dropped. Runs inside the body limit, so the body it reads
-    is bounded."""
+    """ASGI middleware for JSON bodies from strangers: on the chat's event
+    routes an unknown handler is refused (422 for an ``fn_index``, 404 for a
+    name) before Gradio fails on it; on those and on the APIs lone surrogates
+    are dropped (a ``"model": "x\\ud800"`` echoed back made /v1 fail). Runs
+    inside the body limit, so the body it reads is bounded.
 
-    def __init__(self, app: ASGIApp, handlers: Callable[[], set[int]]) -> None:
+    ``handlers()`` gives the chat's handlers, id → API name (None: private).
+    """
+
+    def __init__(self, app: ASGIApp, handlers: Callable[[], dict[int, str | None]]) -> None:
         self.app = app
         self.handlers = handlers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if (
-            scope["type"] != "http"
-            or scope["method"] != "POST"
-            or not path.startswith(EVENT_ROUTES)
-        ):
+        if scope["type"] != "http" or scope["method"] != "POST" or not path.startswith(JSON_ROUTES):
             await self.app(scope, receive, send)
             return
         chunks = []
@@ -86,18 +91,32 @@ class ChatEvents:
         try:
             data = json.loads(body)
         except (ValueError, RecursionError):
-            data = None  # Gradio says what is wrong with it (a 422)
-        if isinstance(data, dict) and "fn_index" in data:
-            if not isinstance(data["fn_index"], int) or data["fn_index"] not in self.handlers():
-                await error_response(path, 422, "No such event handler (fn_index).")(
-                    scope, receive, send
-                )
-                return
+            data = None  # the route says what is wrong with it
+        refusal = self._unknown_handler(path, data)
+        if refusal:
+            await error_response(path, *refusal)(scope, receive, send)
+            return
         if data is not None and b"\\u" in body:  # a surrogate can only come as an escape
             clean = without_surrogates(data)
             if clean != data:
                 body = json.dumps(clean, ensure_ascii=False).encode("utf-8")
         await self.app(scope, replaying(body, receive), send)
+
+    def _unknown_handler(self, path: str, data: Any) -> tuple[int, str] | None:
+        """(status, message) when the event names no handler of the chat."""
+        if not path.startswith(GRADIO_EVENTS):
+            return None
+        if path.startswith(BY_INDEX):
+            index = data.get("fn_index") if isinstance(data, dict) else None
+            # type(...) is int: True and 1.0 are not handler ids
+            if type(index) is not int or index not in self.handlers():
+                return 422, "No such event handler (fn_index)."
+            return None
+        parts = [p for p in path.strip("/").split("/")[2:] if p != "v2"]  # run|call/[v2/]<name>
+        name = parts[0] if parts else ""
+        if name not in {n for n in self.handlers().values() if n}:
+            return 404, f"No such endpoint: {name[:60]}"
+        return None
 
 
 def _print_exc(*args: Any, **kwargs: Any) -> None:

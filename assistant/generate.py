@@ -31,7 +31,7 @@ from langchain_core.runnables import Runnable
 from .citecheck import MARK, CitationChecker, Claim, SentenceStream, normalise_marks
 from .errors import AssistantError
 from .llm import LLMUnavailable, answer_inputs, stream_text
-from .response import FRAMES, Answer, citation_from
+from .response import FRAMES, Answer, citation_from, nearest
 from .settings import Settings
 from .text import Script, to_simplified
 
@@ -164,7 +164,7 @@ def generated_answer(
 
     generate_ms = (time.perf_counter() - started) * 1000
     if refused and not claims:
-        citations = [citation_from(i + 1, d) for i, d in enumerate(passages[:3])]
+        citations = nearest(passages)
         text = FRAMES[script]["refusal" if citations else "refusal_empty"]
         answer = Answer(question, text, True, citations, script, mode="llm")
         answer.timings_ms["generate"] = generate_ms

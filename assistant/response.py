@@ -13,6 +13,7 @@ from typing import Any
 
 from langchain_core.documents import Document
 
+from .injection import looks_like_instruction
 from .text import Script, to_script
 
 FRAMES: dict[Script, dict[str, str]] = {
@@ -169,3 +170,11 @@ def citation_from(n: int, doc: Document) -> Citation:
         doc.page_content,
         float(meta.get("score", 0.0)),
     )
+
+
+def nearest(passages: list[Document], n: int = 3) -> list[Citation]:
+    """The citations a refusal shows: the first ``n`` passages, leaving out any
+    that address a language model (an injected passage, phishing links and
+    all, is never shown as "nearest")."""
+    shown = [d for d in passages if not looks_like_instruction(d.page_content)][:n]
+    return [citation_from(i + 1, d) for i, d in enumerate(shown)]

@@ -21,6 +21,7 @@ client.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -56,6 +57,7 @@ GRADIO_JS = Path(gr.__file__).parent / "templates" / "frontend" / "gradio.js"
 #: server close a connection just as a client reused it: 1-5 ReadErrors per 4,400
 #: requests in the load check; longer than proxies' and clients' own idle limits.
 KEEP_ALIVE_S = 75
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 LOGIN_MESSAGE = "文章问答助手 · 请登录 / Please sign in"
 
 
@@ -64,7 +66,9 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
     h = handlers or ChatHandlers(settings)
     chat = create_app(settings, h)
     api = FastAPI(title="Article assistant", version=__version__)
-    api.add_middleware(ChatEvents, handlers=lambda: set(chat.fns))  # inside the body limit
+    api.add_middleware(  # inside the body limit
+        ChatEvents, handlers=lambda: {i: fn.api_name for i, fn in chat.fns.items()}
+    )
     install(api, settings)
     quiet_gradio_tracebacks()
 
@@ -167,16 +171,26 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
         network needs no CDN and always gets the frontend of this server's Gradio."""
         return FileResponse(GRADIO_JS, media_type="text/javascript")
 
+    # Health checks made at the same moment share one probe (one thread): 45
+    # checks against a frozen Chroma server took 45 worker threads, and the
+    # page waited behind them.
+    probe: dict[str, asyncio.Future] = {}
+
     @api.get("/api/health", response_model=Health, responses=error_responses(Error, 401, 429, 503))
-    def health() -> Any:
+    async def health() -> Any:
         """Whether the index is usable, and what it holds."""
-        if h.ready() is None:
-            return error_response("/api", 503, h.startup_error)
+        if "running" not in probe or probe["running"].done():
+            probe["running"] = asyncio.ensure_future(run_in_threadpool(_health))
         try:
-            h.assistant.follow_index(force=True)  # a newer (or damaged) manifest shows here
-            h.assistant.index.probe()  # and a store that stopped answering, here
+            return await asyncio.shield(probe["running"])
         except AssistantError as exc:
             return error_response("/api", 503, str(exc))
+
+    def _health() -> dict[str, Any]:
+        if h.ready() is None:
+            raise AssistantError(h.startup_error)
+        h.assistant.follow_index(force=True)  # a newer (or damaged) manifest shows here
+        h.assistant.index.probe()  # and a store that stopped answering, here
         index = h.assistant.index
         return {
             "status": "ok",
@@ -192,6 +206,12 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
     logins = ui_logins(settings)
     if logins and not settings.tokens():
         log.warning("The chat asks for a login, but /api and /v1 are open without API tokens.")
+    if settings.kb_panel and not logins and settings.ui_host not in LOOPBACK:
+        log.warning(
+            "Anyone who can reach %s may upload and re-index articles: set ASSISTANT_UI_USERS "
+            "or ASSISTANT_KB_PANEL=false.",
+            settings.ui_host,
+        )
     mounted = gr.mount_gradio_app(
         api,
         chat,

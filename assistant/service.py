@@ -30,7 +30,7 @@ from .answer import compose
 from .citecheck import CitationChecker
 from .conversation import Query, resolve
 from .embeddings import Embedder, make_embedder
-from .errors import AssistantError, EmptyQuestion, QuestionTooLong
+from .errors import AssistantError, EmptyQuestion, InvalidQuestion, QuestionTooLong
 from .generate import NothingSupported, generated_answer
 from .glossary import chinese_terms, expand
 from .llm import LLMUnavailable, answer_chain, condensed
@@ -52,7 +52,9 @@ _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
 
 def validate(question: str, limit: int) -> str:
     """The question as searched (markup and control characters removed), or
-    :class:`EmptyQuestion` / :class:`QuestionTooLong`."""
+    :class:`EmptyQuestion` / :class:`QuestionTooLong` (InvalidQuestion if it is not text)."""
+    if question is not None and not isinstance(question, str):
+        raise InvalidQuestion("The question must be text.")
     if len((question or "").strip()) > limit:
         raise QuestionTooLong(len(question.strip()), limit)
     plain = plain_question(question or "")

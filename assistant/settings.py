@@ -112,7 +112,7 @@ class Settings(BaseSettings):
         description="Seconds an API question waits for its turn before a 503 'busy'.",
     )
     chat_queue_size: int = Field(
-        64, ge=1, description="Chat events waiting at most; more are refused as busy."
+        256, ge=1, description="Chat events waiting at most; more are refused as busy."
     )
     max_history_messages: int = Field(50, ge=0, description="Longest history an API call sends.")
     ui_users: Annotated[list[SecretStr], NoDecode] = Field(

@@ -136,9 +136,17 @@ class Index:
             raise IndexCorrupt(self.location, f"{type(exc).__name__}: {exc}") from exc
 
     def probe(self) -> int:
-        """Count the passages in the store: a cheap check that it still answers."""
+        """Count the passages, read one passage's and one sentence's vector and
+        search with it: a cheap check that the store still answers (a damaged file can still
+        count while every look-up fails)."""
         with self._reading():
-            return self._chroma.get_collection(collection_names(self.manifest)["chunks"]).count()
+            names = collection_names(self.manifest)
+            for name in (names["chunks"], names["sentences"]):
+                collection = self._chroma.get_collection(name)
+                got = collection.get(limit=1, include=["embeddings"])
+                if len(got["embeddings"]):  # and a nearest-neighbour search with it
+                    collection.query(query_embeddings=[got["embeddings"][0]], n_results=1)
+            return self._chroma.get_collection(names["chunks"]).count()
 
     def stale(self) -> bool:
         """Has an index run committed since this index was opened?"""

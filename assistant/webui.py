@@ -35,8 +35,8 @@ from .webformat import answer_body, answer_markup, escape, text_body
 
 RETRY_S = 2.0  # how often a chat that could not start tries again
 #: Longest answer text kept from a 👍/👎 on a message this server does not know.
-MAX_FEEDBACK_CHARS = 4000
-UPLOAD_SWEEP_S = 3600  # uploads left in Gradio's folder (never added) live this long
+MAX_FEEDBACK_CHARS = 1000
+UPLOAD_SWEEP_S = 900  # uploads left in Gradio's folder (never added) live at most ~this long
 EXAMPLES = [
     "微信小店的GMV增长了多少？",
     "How much did GMV grow?",
@@ -67,6 +67,15 @@ TEXT = {
         "headers": ["Title", "File", "Passages", "Indexed at"],
     },
 }
+
+
+class LanguageChoice(gr.Radio):
+    """The 中文 / English switch: a value that is not a choice (only a script
+    sends one) means 中文, instead of Gradio's error quoting the value's repr."""
+
+    def preprocess(self, payload: Any) -> Any:
+        choices = [value for _, value in self.choices]
+        return super().preprocess(payload if payload in choices else choices[0])
 
 
 def _text(content: Any) -> str:
@@ -240,15 +249,15 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
     h = handlers or ChatHandlers(settings)
     t = TEXT["zh"]
     # analytics off: no calls home from a help desk behind a closed network
-    # Uploads an article was not made from are deleted after an hour (and all at restart).
+    # Uploads never added are deleted after 15 minutes (checked every 5; all at restart).
     with gr.Blocks(
         title="文章问答助手 · Article assistant",
         analytics_enabled=False,
-        delete_cache=(UPLOAD_SWEEP_S, UPLOAD_SWEEP_S),
+        delete_cache=(UPLOAD_SWEEP_S // 3, UPLOAD_SWEEP_S),
     ) as app:
         with gr.Row():
             title = gr.Markdown(t["title"])
-            lang = gr.Radio(["中文", "English"], value="中文", show_label=False, scale=0)
+            lang = LanguageChoice(["中文", "English"], value="中文", show_label=False, scale=0)
         chatbot = gr.Chatbot(
             height=560,
             show_label=False,
@@ -261,7 +270,8 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
 
         def user_turn(message: str, history: list[dict[str, Any]]) -> tuple[str, list]:
             # the question is shown as the asker typed it: escaped, never live markup
-            return "", [*history, {"role": "user", "content": escape(message)}]
+            text = message if isinstance(message, str) else ""  # a script may send anything
+            return "", [*history, {"role": "user", "content": escape(text)}]
 
         def bot_turn(history: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
             # The history comes from the client: only its text goes on (and back);

@@ -109,7 +109,7 @@ def test_feedback_on_an_unknown_message_is_bounded_and_has_no_question(handlers)
     handlers.feedback(True, {"nested": ["not", "a", "message"]})
     lines = handlers.feedback_log.path.read_text(encoding="utf-8").splitlines()[-2:]
     forged, odd = (json.loads(line) for line in lines)
-    assert forged["question"] == "" and len(forged["answer"]) == 4000
+    assert forged["question"] == "" and len(forged["answer"]) == 1000
     assert forged["citations"] == [] and odd["answer"] == ""
     assert all(len(line) < 20_000 for line in lines)
 
