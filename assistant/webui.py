@@ -69,15 +69,6 @@ TEXT = {
 }
 
 
-class LanguageChoice(gr.Radio):
-    """The 中文 / English switch: a value that is not a choice (only a script
-    sends one) means 中文, instead of Gradio's error quoting the value's repr."""
-
-    def preprocess(self, payload: Any) -> Any:
-        choices = [value for _, value in self.choices]
-        return super().preprocess(payload if payload in choices else choices[0])
-
-
 def _text(content: Any) -> str:
     """The plain text of a chat message's content (a string or Gradio content blocks)."""
     if isinstance(content, str):
@@ -257,7 +248,7 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
     ) as app:
         with gr.Row():
             title = gr.Markdown(t["title"])
-            lang = LanguageChoice(["中文", "English"], value="中文", show_label=False, scale=0)
+            lang = gr.Radio(["中文", "English"], value="中文", show_label=False, scale=0)
         chatbot = gr.Chatbot(
             height=560,
             show_label=False,
@@ -363,7 +354,11 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
                 ]
             return updates
 
-        lang.change(switch, inputs=[lang], outputs=outputs, api_visibility="private")
+        # preprocess off: a value that is no choice (only a script sends one)
+        # means 中文, instead of Gradio's error quoting the value's repr
+        lang.change(
+            switch, inputs=[lang], outputs=outputs, api_visibility="private", preprocess=False
+        )
     # A capped queue: a client that floods it is refused (and rate-limited by
     # the server) instead of making everyone else wait behind its events.
     app.queue(
