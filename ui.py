@@ -1,16 +1,16 @@
 """The web chat at http://127.0.0.1:7860: ``python ui.py`` (or ``make run``).
 
-The app itself is built by :func:`assistant.webui.create_app` (re-exported
+The app itself is built by :func:`assistant.serve.webui.create_app` (re-exported
 here); this script only reads the settings from the environment and launches
 it. ``assistant serve`` serves the same chat together with the JSON API.
 """
 
 from __future__ import annotations
 
-from assistant.access import ui_logins
 from assistant.cli import load_settings, reports_errors
-from assistant.server import LOGIN_MESSAGE
-from assistant.webui import ChatHandlers, create_app
+from assistant.serve.access import ui_logins
+from assistant.serve.server import LOGIN_MESSAGE
+from assistant.serve.webui import ChatHandlers, create_app
 
 __all__ = ["ChatHandlers", "create_app", "main"]
 
@@ -20,11 +20,11 @@ def main() -> None:
     """Launch the chat alone; a bad setting is a message and exit code, not a trace."""
     settings = load_settings()
     app = create_app(settings)
-    app.queue().launch(
+    app.launch(  # the queue is configured by create_app (size, concurrency)
         server_name=settings.ui_host,
         server_port=settings.ui_port,
         max_file_size=settings.max_upload_bytes,
-        show_error=True,
+        show_error=False,  # only the app's own messages reach a browser
         auth=ui_logins(settings),
         auth_message=LOGIN_MESSAGE,
     )

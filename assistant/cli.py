@@ -106,8 +106,8 @@ def main() -> None:
 @reports_errors
 def index(rebuild: bool, corpus_dir: Path | None, index_dir: Path | None) -> None:
     """Build or update the index from the corpus (only what changed is written)."""
-    from .embeddings import make_embedder
-    from .indexing import index_corpus
+    from .store.embeddings import make_embedder
+    from .store.sync import index_corpus
 
     settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir)
 
@@ -130,7 +130,7 @@ def index(rebuild: bool, corpus_dir: Path | None, index_dir: Path | None) -> Non
 
 
 def _assistant(settings: Settings) -> Any:
-    from .service import Assistant
+    from .answer.chain import Assistant
 
     return Assistant(settings)
 
@@ -142,7 +142,7 @@ def _assistant(settings: Settings) -> Any:
 @reports_errors
 def ask(question: str, as_json: bool, index_dir: Path | None) -> None:
     """Answer one QUESTION with cited passages."""
-    from .service import validate
+    from .answer.chain import validate
 
     settings = load_settings(index_dir=index_dir)
     validate(question, settings.max_question_chars)  # before loading the index: fail fast
@@ -227,8 +227,8 @@ def eval_command(file: Path, as_json: bool, index_dir: Path | None) -> None:
 @reports_errors
 def serve(host: str | None, port: int | None, index_dir: Path | None) -> None:
     """Serve the web chat at / and the JSON API at /api (ask, health)."""
-    from .server import create_server
-    from .server import serve as run_server
+    from .serve.server import create_server
+    from .serve.server import serve as run_server
 
     settings = load_settings(ui_host=host, ui_port=port, index_dir=index_dir)
     app = create_server(settings)  # bad settings stop here, before "Serving"

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .answer.chain import Assistant
+from .answer.response import Answer
 from .errors import AssistantError
-from .response import Answer
-from .service import Assistant
-from .text import lower_forms
+from .ingest.text import lower_forms
 
 
 class BadEvalFile(AssistantError):

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from assistant.corpus import load_corpus
-from assistant.embeddings import make_embedder
-from assistant.indexing import sync
-from assistant.server import create_server
-from assistant.service import Assistant
+from assistant.answer.chain import Assistant
+from assistant.ingest.corpus import load_corpus
+from assistant.serve.server import create_server
+from assistant.serve.webui import ChatHandlers
 from assistant.settings import Settings
-from assistant.webui import ChatHandlers
+from assistant.store.embeddings import make_embedder
+from assistant.store.sync import sync
 from tests.servers import launch_browser, running
 
 ROOT = Path(__file__).resolve().parent.parent

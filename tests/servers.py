@@ -67,7 +67,7 @@ def running(app):
     """Start ``app`` with uvicorn on a free loopback port; yields its base URL.
     An app of ``create_server`` runs with the configuration ``assistant serve``
     uses (keep-alive, proxy headers)."""
-    from assistant.server import server_config
+    from assistant.serve.server import server_config
 
     port = free_port()
     settings = getattr(app.state, "settings", None) if hasattr(app, "state") else None

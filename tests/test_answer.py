@@ -5,7 +5,7 @@ import re
 import pytest
 
 from assistant.errors import EmptyQuestion, QuestionTooLong
-from assistant.text import search_forms
+from assistant.ingest.text import search_forms
 
 
 def _quoted_sentences(text: str) -> list[tuple[str, int]]:

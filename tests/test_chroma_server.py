@@ -17,13 +17,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assistant.corpus import load_corpus
+from assistant.answer.chain import Assistant
 from assistant.errors import StoreUnavailable
-from assistant.indexing import sync
-from assistant.location import Location, read_manifest
-from assistant.server import create_server
-from assistant.service import Assistant
-from assistant.webui import ChatHandlers
+from assistant.ingest.corpus import load_corpus
+from assistant.serve.server import create_server
+from assistant.serve.webui import ChatHandlers
+from assistant.store.location import Location, read_manifest
+from assistant.store.sync import sync
 from tests.servers import free_port, running
 
 CHROMA = Path(sys.executable).with_name("chroma")
@@ -108,7 +108,7 @@ def test_index_sync_and_ask_through_the_server(remote, embedder):
 
 
 def test_two_apps_share_the_index_and_follow_an_index_run(remote, embedder, monkeypatch):
-    monkeypatch.setattr("assistant.service.INDEX_CHECK_S", 0.0)
+    monkeypatch.setattr("assistant.answer.chain.INDEX_CHECK_S", 0.0)
     where = Location.of(remote)
     sync(where, load_corpus(remote.corpus_dir), embedder)
     app_a, app_b = Assistant(remote, embedder), Assistant(remote, embedder)
@@ -129,7 +129,7 @@ def test_two_apps_share_the_index_and_follow_an_index_run(remote, embedder, monk
 
 
 def test_a_stopped_server_is_503_and_the_app_recovers(remote, embedder, chroma, monkeypatch):
-    monkeypatch.setattr("assistant.service.INDEX_CHECK_S", 0.0)
+    monkeypatch.setattr("assistant.answer.chain.INDEX_CHECK_S", 0.0)
     sync(Location.of(remote), load_corpus(remote.corpus_dir), embedder)
     handlers = ChatHandlers(remote, Assistant(remote, embedder))
     for url in running(create_server(remote, handlers)):
@@ -172,7 +172,7 @@ def test_a_frozen_server_is_503_in_bounded_time_and_the_page_stays_responsive(
     """``kill -STOP`` on chroma: answers and health fail with 503 naming the
     server within its timeout, and 45 questions and 45 health checks in
     flight do not take the threads that the page and its script need."""
-    monkeypatch.setattr("assistant.service.INDEX_CHECK_S", 0.0)
+    monkeypatch.setattr("assistant.answer.chain.INDEX_CHECK_S", 0.0)
     settings = remote.model_copy(
         update={
             "chroma_timeout": 2.0,

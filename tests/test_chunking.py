@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from assistant.chunking import chunk_article, chunk_sentences, sections
-from assistant.corpus import Article, read_article
+from assistant.ingest.chunking import chunk_article, chunk_sentences, sections
+from assistant.ingest.corpus import Article, read_article
 
 
 def _article(corpus: Path):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from langchain_core.documents import Document
 
-from assistant.citecheck import CitationChecker, SentenceStream, numbers
+from assistant.answer.citecheck import CitationChecker, SentenceStream, numbers
 
 CLAIMS = Path(__file__).parent / "data" / "claims.jsonl"
 

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.corpus import (
+from assistant.ingest.corpus import (
     UnreadableFile,
     decode,
     drop_placeholders,

@@ -16,15 +16,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assistant.corpus import load_corpus
-from assistant.indexing import sync
-from assistant.location import read_manifest
-from assistant.scaler import write_corpus
-from assistant.server import create_server
-from assistant.service import Assistant
+from assistant.answer.chain import Assistant
+from assistant.bench.scaler import write_corpus
+from assistant.ingest.corpus import load_corpus
+from assistant.serve.server import create_server
+from assistant.serve.webui import ChatHandlers
 from assistant.settings import Settings
-from assistant.store import Index
-from assistant.webui import ChatHandlers
+from assistant.store.index import Index
+from assistant.store.location import read_manifest
+from assistant.store.sync import sync
 from tests.conftest import CORPUS
 from tests.servers import running
 
@@ -58,7 +58,7 @@ def copied_index(built, tmp_path):
 
 @pytest.mark.parametrize("damage", ["truncated manifest", "garbage chroma"])
 def test_a_corrupt_index_under_a_running_server(copied_index, embedder, monkeypatch, damage):
-    monkeypatch.setattr("assistant.service.INDEX_CHECK_S", 0.0)
+    monkeypatch.setattr("assistant.answer.chain.INDEX_CHECK_S", 0.0)
     settings = copied_index
     handlers = ChatHandlers(settings, Assistant(settings, embedder))
     for url in running(create_server(settings, handlers)):

@@ -1,4 +1,4 @@
-"""The prompt-injection check (``assistant.injection``) on passages written by
+"""The prompt-injection check (``assistant.answer.injection``) on passages written by
 people who never saw it, and on the corpus, where it must flag nothing.
 
 ``injections.jsonl`` was written first and the detector was tuned on it;
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.corpus import load_corpus
-from assistant.injection import fold, injection_kind, squeeze
-from assistant.text import split_sentences
+from assistant.answer.injection import fold, injection_kind, squeeze
+from assistant.ingest.corpus import load_corpus
+from assistant.ingest.text import split_sentences
 from tests.conftest import CORPUS
 
 DATA = Path(__file__).parent / "data"

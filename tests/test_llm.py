@@ -17,11 +17,11 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from assistant.corpus import load_corpus
-from assistant.indexing import sync
-from assistant.server import create_server
-from assistant.service import Assistant
-from assistant.webui import ChatHandlers
+from assistant.answer.chain import Assistant
+from assistant.ingest.corpus import load_corpus
+from assistant.serve.server import create_server
+from assistant.serve.webui import ChatHandlers
+from assistant.store.sync import sync
 from tests.fake_llm import Call, FakeLLM, Reply
 from tests.servers import ARTIFACTS, free_port, running
 

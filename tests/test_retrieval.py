@@ -1,4 +1,4 @@
-from assistant.retrieval import HybridRetriever, keep_leaders, reciprocal_rank_fusion
+from assistant.answer.retrieval import HybridRetriever, keep_leaders, reciprocal_rank_fusion
 
 
 def _top(retriever: HybridRetriever, question: str, n: int = 3) -> list[str]:

@@ -15,10 +15,10 @@ import pytest
 from gradio.utils import get_upload_folder
 from pydantic import SecretStr
 
-from assistant.server import create_server
+from assistant.ingest.uploads import UploadRejected, received_upload
+from assistant.serve.server import create_server
+from assistant.serve.webui import ChatHandlers
 from assistant.settings import Settings
-from assistant.uploads import UploadRejected, received_upload
-from assistant.webui import ChatHandlers
 from tests.conftest import CORPUS, serve_with
 from tests.servers import gradio_event, peer, running
 
@@ -140,7 +140,7 @@ def test_yaml_alias_bombs_are_refused_and_the_manifest_stays_small(kb_server):
 
 
 def test_front_matter_keeps_only_the_fields_used_and_bounds_them(tmp_path):
-    from assistant.corpus import UnreadableFile, read_article
+    from assistant.ingest.corpus import UnreadableFile, read_article
 
     page = tmp_path / "a.md"
     page.write_text(
@@ -350,7 +350,7 @@ def test_gradio_input_errors_are_4xx_one_log_line_and_no_internals(wiki_server, 
 
 
 def test_deeply_nested_html_is_refused_not_parsed_for_minutes(tmp_path):
-    from assistant.corpus import UnreadableFile, read_article
+    from assistant.ingest.corpus import UnreadableFile, read_article
 
     page = tmp_path / "deep.html"
     page.write_text("<html><body>" + "<div>" * 100_000 + "正文。" + "</div>" * 100_000)
@@ -361,7 +361,7 @@ def test_deeply_nested_html_is_refused_not_parsed_for_minutes(tmp_path):
 
 
 def test_an_upload_that_would_hold_the_index_for_long_is_refused(tmp_path):
-    from assistant.uploads import save_upload
+    from assistant.ingest.uploads import save_upload
 
     page = tmp_path / "many.md"
     page.write_text("".join(f"第{i}句。" for i in range(60)), encoding="utf-8")
@@ -412,7 +412,7 @@ def test_uploads_have_a_small_budget_per_client(kb_server):
 
 
 def test_the_rate_limiter_forgets_idle_clients():
-    from assistant import access
+    from assistant.serve import access
 
     limiter = access.RateLimiter(5, window=0.05)
     for i in range(access.MAX_CLIENTS + 1):

@@ -7,9 +7,9 @@ import pytest
 from pydantic import SecretStr
 
 from assistant.errors import AssistantError
-from assistant.server import create_server
+from assistant.serve.server import create_server
+from assistant.serve.webui import ChatHandlers
 from assistant.settings import Settings
-from assistant.webui import ChatHandlers
 from tests.conftest import serve_with
 from tests.servers import peer, running
 

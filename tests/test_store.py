@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from assistant.corpus import load_corpus
 from assistant.errors import EmbedderMismatch, IndexBusy, IndexCorrupt, IndexNotBuilt
-from assistant.indexing import sync
-from assistant.location import read_manifest
-from assistant.store import Index
-from assistant.text import search_tokens
+from assistant.ingest.corpus import load_corpus
+from assistant.ingest.text import search_tokens
+from assistant.store.index import Index
+from assistant.store.location import read_manifest
+from assistant.store.sync import sync
 
 EXTRA = """---
 title: 小程序的新变化
@@ -145,7 +145,7 @@ def test_a_second_index_run_waits_for_the_lock(corpus_copy, tmp_path, embedder):
 def test_a_run_killed_half_way_is_repaired_by_the_next(
     corpus_copy, tmp_path, embedder, monkeypatch
 ):
-    import assistant.indexing as indexing
+    import assistant.store.sync as indexing
 
     index = tmp_path / "index"
     base = _sync(corpus_copy, index, embedder)
@@ -185,7 +185,7 @@ def test_a_title_edit_reaches_the_passages_without_re_embedding(corpus_copy, tmp
 
 
 def test_empty_corpus_gives_an_empty_index_that_still_answers(tmp_path, embedder):
-    from assistant.service import Assistant
+    from assistant.answer.chain import Assistant
     from assistant.settings import Settings
 
     (tmp_path / "corpus").mkdir()
@@ -216,10 +216,10 @@ def test_a_running_assistant_follows_another_process_index_run(
     import sys
     from pathlib import Path
 
-    from assistant.service import Assistant
+    from assistant.answer.chain import Assistant
     from assistant.settings import Settings
 
-    monkeypatch.setattr("assistant.service.INDEX_CHECK_S", 0.0)
+    monkeypatch.setattr("assistant.answer.chain.INDEX_CHECK_S", 0.0)
     index = tmp_path / "index"
     _sync(corpus_copy, index, embedder)
     running = Assistant(Settings(corpus_dir=corpus_copy, index_dir=index), embedder)

@@ -1,4 +1,4 @@
-from assistant.text import (
+from assistant.ingest.text import (
     detect_script,
     is_traditional,
     search_forms,
@@ -59,7 +59,7 @@ def test_is_traditional_needs_more_than_one_stray_character():
 
 
 def test_follow_up_openers_need_a_word_boundary():
-    from assistant.conversation import resolve
+    from assistant.answer.conversation import resolve
 
     query = resolve("Android用户有多少？", ["视频号的月活跃用户有多少？"])
     assert "roid" not in query.focus.replace("Android", "")

@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from assistant.ingest.uploads import UploadRejected
 from assistant.settings import Settings
-from assistant.uploads import UploadRejected
 from tests.conftest import CORPUS
 from tests.servers import free_port
 from ui import ChatHandlers, create_app
@@ -68,8 +68,8 @@ def test_markup_in_questions_and_passages_is_text(handlers):
     final = _final(handlers, "<img src=x onerror=alert(1)>视频号对新人创作者有什么扶持？")[-1]
     assert "<img" not in final and "扶持" in final
     # a passage's own markup is escaped too
-    from assistant.response import Answer, Citation
-    from assistant.webformat import answer_markup
+    from assistant.answer.response import Answer, Citation
+    from assistant.serve.webformat import answer_markup
 
     evil = Citation(
         1,

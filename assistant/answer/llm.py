@@ -12,7 +12,7 @@ server, DeepSeek, DashScope compatible mode, OpenAI), through LangChain's
 Passages go into the prompt as quoted data inside ``<passage>`` tags (any tag
 in their text is defused), and the system prompt says that instructions in
 them are text, not orders. That is the first net; the citation check
-(:mod:`assistant.citecheck`) is the second.
+(:mod:`assistant.answer.citecheck`) is the second.
 
 Every call runs against one deadline. A model that is down, slow, answers
 5xx or sends something unreadable raises :class:`LLMUnavailable` with a short
@@ -39,10 +39,10 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
 
-from .errors import AssistantError
+from ..errors import AssistantError
+from ..ingest.text import Script
+from ..settings import Settings
 from .response import FRAMES
-from .settings import Settings
-from .text import Script
 
 log = logging.getLogger(__name__)
 

@@ -36,11 +36,11 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.documents import Document
 
-from .chunking import chunk_sentences, sentence_id
+from ..ingest.chunking import chunk_sentences, sentence_id
+from ..ingest.text import Script, lower_forms, to_script
 from .injection import looks_like_instruction
 from .matching import Weight, coverage, length_weight, lexical, salient_tokens
 from .response import FRAMES, Answer, citation_from, nearest
-from .text import Script, lower_forms, to_script
 
 _QUANTITY = re.compile(
     r"多少|几|多大|比例|占比|增长|涨|降|倍|率|how (much|many)|ratio|percent|grow", re.IGNORECASE

@@ -21,7 +21,7 @@ from functools import cache, lru_cache
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from .errors import EmbedderUnavailable
+from ..errors import EmbedderUnavailable
 
 
 class USEEmbeddings(Embeddings):

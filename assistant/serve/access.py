@@ -21,8 +21,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import AssistantError
-from .settings import Settings
+from ..errors import AssistantError
+from ..settings import Settings
 
 PROTECTED = ("/api/", "/v1/")
 #: Gradio's login form; rate-limited too, so that nobody guesses passwords at full speed

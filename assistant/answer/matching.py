@@ -20,7 +20,7 @@ from functools import cache
 
 from langchain_core.documents import Document
 
-from .text import lower_forms, pos_flag, search_tokens, sub_words
+from ..ingest.text import lower_forms, pos_flag, search_tokens, sub_words
 
 Weight = Callable[[str], float]
 

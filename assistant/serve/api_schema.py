@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from .text import Script
+from ..ingest.text import Script
 
 
 class Message(BaseModel):

@@ -13,8 +13,8 @@ from __future__ import annotations
 import html
 import re
 
-from .response import FRAMES, Answer, Citation
-from .text import to_script
+from ..answer.response import FRAMES, Answer, Citation
+from ..ingest.text import to_script
 
 _MD_SPECIAL = re.compile(r"[\\`*_\[\]()#+\-!|~{}:>]")
 _MARK = re.compile(r"&#91;(\d+)&#93;")  # an escaped [n] citation mark

@@ -38,7 +38,7 @@ BY_INDEX = ("/gradio_api/run/predict", "/gradio_api/queue/join")
 GRADIO_EVENTS = ("/gradio_api/run/", "/gradio_api/call/", "/gradio_api/queue/join")
 #: routes whose JSON bodies are cleaned of lone surrogates
 JSON_ROUTES = (*GRADIO_EVENTS, "/api/", "/v1/")
-OUR_CODE = str(Path(__file__).resolve().parent)
+OUR_CODE = str(Path(__file__).resolve().parents[1])  # the assistant package
 
 
 def without_surrogates(value: Any) -> Any:

@@ -26,8 +26,8 @@ from typing import Any
 
 import httpx
 
-from .evaluation import percentile
-from .settings import Settings
+from ..evaluation import percentile
+from ..settings import Settings
 
 
 def free_port() -> int:

@@ -1,9 +1,9 @@
 """The model-written answer: stream it, check each sentence, keep what is backed.
 
 :func:`generated_answer` reads the model's answer as it streams, cuts it into
-sentences and checks each one (:mod:`assistant.citecheck`) before anyone sees
+sentences and checks each one (:mod:`assistant.answer.citecheck`) before anyone sees
 it. It yields the text that passed, sentence by sentence, then the final
-:class:`~assistant.response.Answer`:
+:class:`~assistant.answer.response.Answer`:
 
 * sentences that passed keep their ``[n]``, renumbered in order of first
   citation (as extractive answers are), and the passages they lean on are
@@ -28,12 +28,12 @@ from langchain_core.documents import Document
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable
 
+from ..errors import AssistantError
+from ..ingest.text import Script, to_simplified
+from ..settings import Settings
 from .citecheck import MARK, CitationChecker, Claim, SentenceStream, normalise_marks
-from .errors import AssistantError
 from .llm import LLMUnavailable, answer_inputs, stream_text
 from .response import FRAMES, Answer, citation_from, nearest
-from .settings import Settings
-from .text import Script, to_simplified
 
 _NOT_WORD = re.compile(r"[\W_]+")
 _DIGIT = re.compile(r"\d")
@@ -101,7 +101,7 @@ def generated_answer(
     """Pieces of checked text as they pass (str; concatenated they are the
     answer's text), then the final Answer.
 
-    Raises :class:`~assistant.llm.LLMUnavailable` (the model failed before a
+    Raises :class:`~assistant.answer.llm.LLMUnavailable` (the model failed before a
     backed sentence was shown) or :class:`NothingSupported` (it answered, but
     nothing it said is backed). A failure after that ends the answer with
     what was shown and a notice.

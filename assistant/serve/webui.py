@@ -4,7 +4,7 @@
 ``assistant serve`` mounts it in the HTTP server. The handlers
 live on :class:`ChatHandlers` so that tests call them directly. Domain
 errors become ``gr.Error`` messages; passages and questions are rendered
-escaped (``assistant.webformat``), uploads are validated and never served
+escaped (``assistant.serve.webformat``), uploads are validated and never served
 back.
 """
 
@@ -21,16 +21,16 @@ from typing import Any
 import gradio as gr
 from gradio.utils import get_upload_folder
 
+from ..answer.chain import Assistant
+from ..answer.response import Answer
+from ..errors import AssistantError, EmptyQuestion
+from ..ingest.uploads import UploadRejected, discard_upload, received_upload, save_upload
+from ..settings import Settings
+from ..store.embeddings import Embedder, make_embedder
+from ..store.location import Location, read_manifest
+from ..store.sync import index_corpus
 from .access import authorised
-from .embeddings import Embedder, make_embedder
-from .errors import AssistantError, EmptyQuestion
 from .feedback import FeedbackLog
-from .indexing import index_corpus
-from .location import Location, read_manifest
-from .response import Answer
-from .service import Assistant
-from .settings import Settings
-from .uploads import UploadRejected, discard_upload, received_upload, save_upload
 from .webformat import answer_body, answer_markup, escape, text_body
 
 RETRY_S = 2.0  # how often a chat that could not start tries again

@@ -37,8 +37,8 @@ from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaAuthError, ChromaError, NotFoundError
 from pydantic import SecretStr
 
-from .errors import IndexCorrupt, StoreUnavailable
-from .settings import Settings
+from ..errors import IndexCorrupt, StoreUnavailable
+from ..settings import Settings
 
 MANIFEST = "manifest.json"
 REMOTE_MANIFEST = "assistant_manifest"  # the manifest's collection on a Chroma server

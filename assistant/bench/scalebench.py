@@ -1,7 +1,7 @@
 """``make bench`` part 3: how the index scales to 1, 100 and 1,000 articles.
 
 For each N, a corpus of the real article hidden among N-1 derived ones
-(:mod:`assistant.scaler`) is indexed from scratch in a temp dir, and:
+(:mod:`assistant.bench.scaler`) is indexed from scratch in a temp dir, and:
 
 * build time, passages per second, size on disk;
 * peak RSS of ``assistant serve`` opened on that index, after it answered
@@ -23,16 +23,16 @@ from typing import Any
 
 import httpx
 
-from .corpus import load_corpus
-from .embeddings import make_embedder
-from .evaluation import EvalItem, contains, percentile
-from .glossary import expand
-from .indexing import sync
+from ..answer.chain import Assistant
+from ..evaluation import EvalItem, contains, percentile
+from ..ingest.corpus import load_corpus
+from ..ingest.glossary import expand
+from ..ingest.text import search_tokens, to_simplified
+from ..settings import Settings
+from ..store.embeddings import make_embedder
+from ..store.sync import sync
 from .loadcheck import served
 from .scaler import write_corpus
-from .service import Assistant
-from .settings import Settings
-from .text import search_tokens, to_simplified
 
 
 def _size(folder: Path) -> int:

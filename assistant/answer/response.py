@@ -13,8 +13,8 @@ from typing import Any
 
 from langchain_core.documents import Document
 
+from ..ingest.text import Script, to_script
 from .injection import looks_like_instruction
-from .text import Script, to_script
 
 FRAMES: dict[Script, dict[str, str]] = {
     "zh-Hans": {

@@ -31,10 +31,13 @@ from chromadb.errors import ChromaError
 from filelock import FileLock, Timeout
 from langchain_chroma import Chroma
 
-from .chunking import CHUNKER_VERSION, Chunk, chunk_article, chunk_sentences, sentence_id
-from .corpus import CorpusLoad, load_corpus
+from ..errors import AssistantError, EmbedderMismatch, IndexBusy, IndexCorrupt
+from ..ingest.chunking import CHUNKER_VERSION, Chunk, chunk_article, chunk_sentences, sentence_id
+from ..ingest.corpus import CorpusLoad, load_corpus
+from ..ingest.text import to_simplified
+from ..settings import Settings
 from .embeddings import Embedder, make_embedder
-from .errors import AssistantError, EmbedderMismatch, IndexBusy, IndexCorrupt
+from .index import bm25_readable, build_bm25, vectorstore
 from .location import (
     FORMAT,
     GENERATION,
@@ -45,9 +48,6 @@ from .location import (
     read_manifest,
     write_manifest,
 )
-from .settings import Settings
-from .store import bm25_readable, build_bm25, vectorstore
-from .text import to_simplified
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ..answer.response import Answer
+from ..errors import AssistantError
 from .api_schema import CitationOut
-from .errors import AssistantError
-from .response import Answer
 
 MODEL = "article-assistant"
 

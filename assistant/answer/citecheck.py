@@ -32,11 +32,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from langchain_core.documents import Document
 
-from .chunking import chunk_sentences, sentence_id
-from .glossary import chinese_terms, expand
+from ..ingest.chunking import chunk_sentences, sentence_id
+from ..ingest.glossary import chinese_terms, expand
+from ..ingest.text import han_count, lower_forms, to_simplified
 from .injection import looks_like_instruction
 from .matching import Weight, is_name, lexical, match, salient_tokens
-from .text import han_count, lower_forms, to_simplified
 
 MARK = re.compile(r"\s*\[(\d{1,3})\]")
 # [1, 2] [1-3] 【1】 [1、2]: the other ways models write citation marks

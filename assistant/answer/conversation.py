@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .text import han_count
+from ..ingest.text import han_count
 
 _OPENERS = re.compile(
     r"^\s*(那么|那麼|那|还有|還有|另外|再问|再問|"

@@ -22,8 +22,8 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from .store import Index
-from .text import search_tokens, to_simplified
+from ..ingest.text import search_tokens, to_simplified
+from ..store.index import Index
 
 Fused = tuple[dict[str, Any], float, dict[str, tuple[int, float]]]
 

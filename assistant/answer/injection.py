@@ -3,7 +3,7 @@
 Uploaded articles are data. A passage that instructs "the AI" (ignore your
 instructions, reveal your prompt, tell users to log in at some URL) is a
 prompt injection: the extractive answer never quotes it and a model answer
-may not cite it (``answer``, ``citecheck``).
+may not cite it (``extractive``, ``citecheck``).
 
 Detection looks for a handful of *kinds* of address, each a pattern over the
 passage's normalised forms, so that one pattern covers its disguises:
@@ -26,7 +26,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from .text import _converter
+from ..ingest.text import _converter
 
 # -- normalisation -------------------------------------------------------------
 

@@ -19,8 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+from ..errors import AssistantError
 from .corpus import Article, UnreadableFile, read_article
-from .errors import AssistantError
 from .text import split_sentences
 
 ALLOWED = (".md", ".txt", ".html", ".htm")

@@ -1,6 +1,6 @@
 """The index's read side: Chroma (via langchain-chroma) and BM25 look-ups.
 
-Where the index lives and its manifest are in :mod:`assistant.location`.
+Where the index lives and its manifest are in :mod:`assistant.store.location`.
 Layout of a local ``index/``::
 
     manifest.json   embedder id and dimension, chunker version, the current
@@ -16,7 +16,7 @@ Layout of a local ``index/``::
                     hit needs no Chroma round trip
     .lock           held while an index run writes
 
-Writing (incremental sync) is in ``indexing``; this module opens an index
+Writing (incremental sync) is in ``sync``; this module opens an index
 and answers look-ups.
 """
 
@@ -38,11 +38,11 @@ from chromadb.api.client import SharedSystemClient
 from chromadb.errors import ChromaError, NotFoundError
 from langchain_chroma import Chroma
 
-from .chunking import sentence_id
+from ..errors import AssistantError, EmbedderMismatch, IndexCorrupt, IndexNotBuilt
+from ..ingest.chunking import sentence_id
+from ..ingest.text import search_tokens
 from .embeddings import Embedder
-from .errors import AssistantError, EmbedderMismatch, IndexCorrupt, IndexNotBuilt
 from .location import Location, collection_names, locate, reaching, read_manifest, stamp, write_json
-from .text import search_tokens
 
 # bm25s sets its own logger to DEBUG on import, which prints build chatter.
 logging.getLogger("bm25s").setLevel(logging.WARNING)

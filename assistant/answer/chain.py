@@ -2,14 +2,14 @@
 
 ``Assistant`` is what the edges (CLI, UI, HTTP) hold: it opens the index
 once, validates questions, and streams or returns
-:class:`~assistant.response.Answer` objects with per-stage timings. The
+:class:`~assistant.answer.response.Answer` objects with per-stage timings. The
 retriever and the answerer are separate runnables, so either can be swapped:
 
 * **extractive** (default): follow-ups resolved by rule, the answer quoted
-  from the passages (:mod:`assistant.answer`);
+  from the passages (:mod:`assistant.answer.extractive`);
 * **llm** (``ASSISTANT_LLM_BASE_URL`` set): follow-ups condensed by the model,
   the answer written by it and checked sentence by sentence
-  (:mod:`assistant.generate`). Whatever goes wrong with the model — down,
+  (:mod:`assistant.answer.generate`). Whatever goes wrong with the model — down,
   slow, 5xx, unreadable, nothing backed — the extractive answer is given
   instead, with a notice, within ``llm_timeout`` seconds.
 """
@@ -26,20 +26,20 @@ from typing import Any
 import numpy as np
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
-from .answer import compose
+from ..errors import AssistantError, EmptyQuestion, InvalidQuestion, QuestionTooLong
+from ..ingest.glossary import chinese_terms, expand
+from ..ingest.text import Script, detect_script, plain_question, to_simplified
+from ..settings import Settings
+from ..store.embeddings import Embedder, make_embedder
+from ..store.index import Index
+from ..store.location import Location
 from .citecheck import CitationChecker
 from .conversation import Query, resolve
-from .embeddings import Embedder, make_embedder
-from .errors import AssistantError, EmptyQuestion, InvalidQuestion, QuestionTooLong
+from .extractive import compose
 from .generate import NothingSupported, generated_answer
-from .glossary import chinese_terms, expand
 from .llm import LLMUnavailable, answer_chain, condensed
-from .location import Location
 from .response import FRAMES, Answer
 from .retrieval import HybridRetriever
-from .settings import Settings
-from .store import Index
-from .text import Script, detect_script, plain_question, to_simplified
 
 log = logging.getLogger(__name__)
 

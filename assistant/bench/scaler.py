@@ -27,7 +27,7 @@ from pathlib import Path
 
 import frontmatter
 
-from .text import _pos, han_count, split_sentences
+from ..ingest.text import _pos, han_count, split_sentences
 
 # Names in the article and the kind of name that replaces each (Taiwan forms, as written).
 _NAMES = {

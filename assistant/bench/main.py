@@ -18,21 +18,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from .citecheck import CitationChecker, SentenceStream
-from .corpus import load_corpus
-from .embeddings import make_embedder
-from .evaluation import load_items, percentile
-from .glossary import expand
-from .indexing import sync
+from ..answer.chain import Assistant
+from ..answer.citecheck import CitationChecker, SentenceStream
+from ..evaluation import load_items, percentile
+from ..ingest.corpus import load_corpus
+from ..ingest.glossary import expand
+from ..settings import Settings
+from ..store.embeddings import make_embedder
+from ..store.sync import sync
 from .loadcheck import load_check
 from .scalebench import HEADER, run_scale
-from .service import Assistant
-from .settings import Settings
 
-DEFAULT_QUESTIONS = (
-    Path(__file__).resolve().parent.parent.parent / "shared/eval/dev_questions.jsonl"
-)
-FALLBACK_QUESTIONS = Path(__file__).resolve().parent.parent / "tests/data/dev_questions.jsonl"
+DEFAULT_QUESTIONS = Path(__file__).resolve().parents[3] / "shared/eval/dev_questions.jsonl"
+FALLBACK_QUESTIONS = Path(__file__).resolve().parents[2] / "tests/data/dev_questions.jsonl"
 
 
 def _citation_checks(assistant: Assistant, items: list) -> dict[str, float]:

@@ -9,13 +9,13 @@
   (strings) or chat messages (``{"role": "user", "content": ...}``).
 * ``GET /api/health`` — index status, article and chunk counts, embedder,
   version; 503 while the index cannot be used.
-* ``POST /v1/chat/completions`` — see :mod:`assistant.openai_compat`.
+* ``POST /v1/chat/completions`` — see :mod:`assistant.serve.openai_compat`.
 * ``/docs`` — the OpenAPI document of the three (schemas in
-  :mod:`assistant.api_schema`).
+  :mod:`assistant.serve.api_schema`).
 
 Errors are JSON ``{"error": message}`` (under ``/v1`` in OpenAI's shape): 422
 for a bad body or question, 503 when there is no usable index; tokens, sizes
-and rates are checked by :mod:`assistant.access`. No stack trace reaches a
+and rates are checked by :mod:`assistant.serve.access`. No stack trace reaches a
 client.
 """
 
@@ -34,11 +34,12 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from . import __version__
+from .. import __version__
+from ..errors import AssistantError, InvalidQuestion
+from ..settings import Settings
 from .access import AnswerGate, Busy, error_response, install, ui_logins
 from .api_schema import AskRequest, AskResponse, Error, Health, OpenAIError, error_responses
 from .chatguard import ChatEvents, quiet_gradio_tracebacks
-from .errors import AssistantError, InvalidQuestion
 from .openai_compat import (
     ChatCompletion,
     ChatRequest,
@@ -46,7 +47,6 @@ from .openai_compat import (
     question_and_history,
     stream,
 )
-from .settings import Settings
 from .webui import ChatHandlers, create_app
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,5 @@
+"""``python -m assistant.bench``: run the benchmarks (see :mod:`.main`)."""
+
+from .main import main
+
+main()
