@@ -124,3 +124,16 @@ def test_render_lists_the_numbered_sources(assistant):
     text = assistant.ask("微信小店的GMV增长了多少？").render()
     assert "来源:" in text and "[1] 微信公开课2025" in text
     assert "微信小店 › 1. 微信小店GMV规模增长1.92倍" in text
+
+
+def test_each_step_of_the_chain_returns_a_new_turn_with_its_time(assistant):
+    from assistant.answer.chain import Turn
+
+    first = Turn("微信小店的GMV增长了多少？", [], 0.0)
+    resolved = assistant._resolve(first)
+    retrieved = assistant._retrieve(resolved)
+    assert first.query is None and first.timings == {}  # nothing changed in place
+    assert resolved.query is not None and resolved.passages == []
+    assert retrieved.passages and set(retrieved.timings) == {"retrieve"}
+    answer = assistant._extract(retrieved)
+    assert set(answer.timings_ms) == {"retrieve", "answer"} and not answer.refused

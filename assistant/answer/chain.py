@@ -21,9 +21,11 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from ..errors import AssistantError, EmptyQuestion, InvalidQuestion, QuestionTooLong
@@ -48,6 +50,25 @@ log = logging.getLogger(__name__)
 INDEX_CHECK_S = 2.0
 
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One question on its way through the chain. Each step takes a Turn and
+    returns a new one with its part filled in (``query``, ``passages``) and
+    its time added to ``timings`` (milliseconds by stage)."""
+
+    question: str
+    history: list[str]
+    deadline: float  # time.monotonic() by which a model must have answered
+    query: Query | None = None
+    passages: list[Document] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def timed(self, stage: str, started: float, **parts: Any) -> Turn:
+        """This turn with ``parts`` set and ``stage`` timed from ``started``."""
+        spent = (time.perf_counter() - started) * 1000
+        return replace(self, **parts, timings={**self.timings, stage: spent})
 
 
 def validate(question: str, limit: int) -> str:
@@ -82,7 +103,8 @@ class Assistant:
         self.reload()
         self.chain = self._build_chain()
         # Load jieba's dictionary, OpenCC and the model now, not in the first answer.
-        self._extract({"query": resolve("微信", []), "timings": {}, **self._retrieve_for("微信")})
+        warm = Turn("微信", [], 0.0, query=resolve("微信", []))
+        self._extract(replace(warm, passages=self._passages_for("微信")))
 
     @property
     def mode(self) -> str:
@@ -101,38 +123,35 @@ class Assistant:
 
     # -- the chain's steps -------------------------------------------------
 
-    def _resolve(self, state: dict[str, Any]) -> dict[str, Any]:
+    def _resolve(self, turn: Turn) -> Turn:
         """The standalone question: condensed by the model, else by rule."""
-        question, history = state["question"], state["history"]
-        query = resolve(question, history)
-        if self.settings.uses_llm and history:
-            started = time.perf_counter()
-            text = condensed(question, history, state["deadline"], self.settings)
-            state["timings"]["condense"] = (time.perf_counter() - started) * 1000
-            if text:
-                query = Query(question, text)
-        return {**state, "query": query}
-
-    def _retrieve_for(self, text: str) -> dict[str, Any]:
-        return {"passages": self.retriever.invoke(expand(text))}
-
-    def _retrieve(self, state: dict[str, Any]) -> dict[str, Any]:
+        query = resolve(turn.question, turn.history)
+        if not (self.settings.uses_llm and turn.history):
+            return replace(turn, query=query)
         started = time.perf_counter()
-        found = self._retrieve_for(state["query"].text)
-        state["timings"]["retrieve"] = (time.perf_counter() - started) * 1000
-        return {**state, **found}
+        text = condensed(turn.question, turn.history, turn.deadline, self.settings)
+        return turn.timed("condense", started, query=Query(turn.question, text) if text else query)
+
+    def _passages_for(self, text: str) -> list[Document]:
+        return self.retriever.invoke(expand(text))
+
+    def _retrieve(self, turn: Turn) -> Turn:
+        started = time.perf_counter()
+        assert turn.query is not None  # resolved first
+        return turn.timed("retrieve", started, passages=self._passages_for(turn.query.text))
 
     def _embed(self, text: str) -> np.ndarray:
         return np.asarray(self.embedder.model.embed_query(text), dtype=np.float32)
 
-    def _extract(self, state: dict[str, Any]) -> Answer:
+    def _extract(self, turn: Turn) -> Answer:
         """The extractive answer (the default, and the model's safety net)."""
         started = time.perf_counter()
-        query: Query = state["query"]
+        query = turn.query
+        assert query is not None  # resolved first
         script = detect_script(query.question)
         result = compose(
             query.question,
-            state["passages"],
+            turn.passages,
             self._embed(to_simplified(expand(query.text))),
             self.index.sentence_vectors,
             script,
@@ -145,36 +164,37 @@ class Assistant:
             max_chars=self.settings.answer_max_chars,
         )
         result.standalone = query.text
-        state["timings"]["answer"] = (time.perf_counter() - started) * 1000
+        result.timings_ms = turn.timed("answer", started).timings
         return result
 
-    def _generate(self, states: Iterator[dict[str, Any]]) -> Iterator[str | Answer]:
+    def _generate(self, turns: Iterator[Turn]) -> Iterator[str | Answer]:
         """The model's checked answer, streamed; the extractive one if it fails."""
-        for state in states:
-            query: Query = state["query"]
+        for turn in turns:
+            query = turn.query
+            assert query is not None  # resolved first
             script = detect_script(query.question)
             checker = CitationChecker(
-                state["passages"], self._embed, self.index.sentence_vectors, self.index.idf
+                turn.passages, self._embed, self.index.sentence_vectors, self.index.idf
             )
             try:
                 for event in generated_answer(
                     query.question if query.focus else query.text,
                     script,
-                    state["passages"],
+                    turn.passages,
                     answerer=self.answerer,
                     checker=checker,
-                    deadline=state["deadline"],
+                    deadline=turn.deadline,
                     settings=self.settings,
                 ):
                     if isinstance(event, Answer):
                         event.standalone = query.text
-                        state["timings"].update(event.timings_ms)
+                        event.timings_ms = {**turn.timings, **event.timings_ms}
                     yield event
             except LLMUnavailable as exc:
                 log.warning("answering without the model: %s", exc)
-                yield self._fallback(state, script, str(exc))
+                yield self._fallback(turn, script, str(exc))
             except NothingSupported as exc:
-                fallback = self._extract(state)
+                fallback = self._extract(turn)
                 fallback.notice = FRAMES[script]["llm_unchecked"]
                 fallback.checked, fallback.unsupported = exc.checked, len(exc.removed)
                 fallback.removed = exc.removed
@@ -183,10 +203,10 @@ class Assistant:
                 raise
             except Exception:  # a defect of ours: logged in full, the user gets the quote
                 log.exception("the model's answer failed; answering without it")
-                yield self._fallback(state, script, "internal error")
+                yield self._fallback(turn, script, "internal error")
 
-    def _fallback(self, state: dict[str, Any], script: Script, error: str) -> Answer:
-        answer = self._extract(state)
+    def _fallback(self, turn: Turn, script: Script, error: str) -> Answer:
+        answer = self._extract(turn)
         answer.notice, answer.model_error = FRAMES[script]["llm_down"], error
         return answer
 
@@ -211,19 +231,14 @@ class Assistant:
         self.follow_index()
         keep = self.settings.max_history_turns
         turns = [plain_question(h[:limit]) for h in (history or [])[-keep:]] if keep else []
-        state = {
-            "question": question,
-            "history": turns,
-            "timings": {},
-            "deadline": time.monotonic() + self.settings.llm_timeout,
-        }
-        return self._events(state, started)
+        turn = Turn(question, turns, time.monotonic() + self.settings.llm_timeout)
+        return self._events(turn, started)
 
-    def _events(self, state: dict[str, Any], started: float) -> Iterator[str | Answer]:
-        for event in self.chain.stream(state):
-            if isinstance(event, Answer):
+    def _events(self, turn: Turn, started: float) -> Iterator[str | Answer]:
+        for event in self.chain.stream(turn):
+            if isinstance(event, Answer):  # the last event: its stages' times, and the total
                 total = (time.perf_counter() - started) * 1000
-                event.timings_ms = {**state["timings"], "total": total}
+                event.timings_ms = {**event.timings_ms, "total": total}
             yield event
 
     def follow_index(self, force: bool = False) -> None:
