@@ -12,8 +12,8 @@ from pydantic import SecretStr
 
 from assistant.answer.chain import Assistant
 from assistant.ingest.corpus import load_corpus
+from assistant.serve.running import RunningAssistant
 from assistant.serve.server import create_server
-from assistant.serve.webui import ChatHandlers
 from assistant.settings import Settings
 from assistant.store.embeddings import make_embedder
 from assistant.store.sync import sync
@@ -63,7 +63,7 @@ def serve_with(assistant: Assistant, tmp_path_factory, **update):
     settings = assistant.settings.model_copy(
         update={"data_dir": tmp_path_factory.mktemp("d"), **update}
     )
-    yield from running(create_server(settings, ChatHandlers(settings, assistant)))
+    yield from running(create_server(settings, RunningAssistant(settings, assistant)))
 
 
 @pytest.fixture(scope="module")

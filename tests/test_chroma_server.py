@@ -20,6 +20,7 @@ import pytest
 from assistant.answer.chain import Assistant
 from assistant.errors import StoreUnavailable
 from assistant.ingest.corpus import load_corpus
+from assistant.serve.running import RunningAssistant
 from assistant.serve.server import create_server
 from assistant.serve.webui import ChatHandlers
 from assistant.store.location import Location, read_manifest
@@ -131,8 +132,9 @@ def test_two_apps_share_the_index_and_follow_an_index_run(remote, embedder, monk
 def test_a_stopped_server_is_503_and_the_app_recovers(remote, embedder, chroma, monkeypatch):
     monkeypatch.setattr("assistant.answer.chain.INDEX_CHECK_S", 0.0)
     sync(Location.of(remote), load_corpus(remote.corpus_dir), embedder)
-    handlers = ChatHandlers(remote, Assistant(remote, embedder))
-    for url in running(create_server(remote, handlers)):
+    served = RunningAssistant(remote, Assistant(remote, embedder))
+    handlers = ChatHandlers(served)  # the chat, on the same assistant as the API
+    for url in running(create_server(remote, served)):
         assert httpx.post(f"{url}/api/ask", json={"question": GMV}).status_code == 200
         chroma.stop()
         try:
@@ -157,13 +159,13 @@ def test_an_app_started_while_the_server_is_down_starts_answering_when_it_is_up(
     try:
         with pytest.raises(StoreUnavailable):
             Assistant(remote, embedder)
-        handlers = ChatHandlers(remote)
-        assert handlers.assistant is None and "cannot be reached" in handlers.startup_error
+        served = RunningAssistant(remote)
+        assert served.assistant is None and "cannot be reached" in served.startup_error
     finally:
         chroma.start()
-    handlers._tried = 0.0  # as if RETRY_S had passed
-    assert handlers.ready() is not None
-    assert "1.92倍" in handlers.ready().ask(GMV).text
+    served._tried = 0.0  # as if RETRY_S had passed
+    assert served.ready() is not None
+    assert "1.92倍" in served.ready().ask(GMV).text
 
 
 def test_a_frozen_server_is_503_in_bounded_time_and_the_page_stays_responsive(
@@ -182,7 +184,7 @@ def test_a_frozen_server_is_503_in_bounded_time_and_the_page_stays_responsive(
         }
     )
     sync(Location.of(settings), load_corpus(settings.corpus_dir), embedder)
-    handlers = ChatHandlers(settings, Assistant(settings, embedder))
+    handlers = RunningAssistant(settings, Assistant(settings, embedder))
     for url in running(create_server(settings, handlers)):
         chroma.freeze()
         try:

@@ -19,8 +19,8 @@ import pytest
 from assistant.answer.chain import Assistant
 from assistant.bench.scaler import write_corpus
 from assistant.ingest.corpus import load_corpus
+from assistant.serve.running import RunningAssistant
 from assistant.serve.server import create_server
-from assistant.serve.webui import ChatHandlers
 from assistant.settings import Settings
 from assistant.store.index import Index
 from assistant.store.location import read_manifest
@@ -60,7 +60,7 @@ def copied_index(built, tmp_path):
 def test_a_corrupt_index_under_a_running_server(copied_index, embedder, monkeypatch, damage):
     monkeypatch.setattr("assistant.answer.chain.INDEX_CHECK_S", 0.0)
     settings = copied_index
-    handlers = ChatHandlers(settings, Assistant(settings, embedder))
+    handlers = RunningAssistant(settings, Assistant(settings, embedder))
     for url in running(create_server(settings, handlers)):
         assert httpx.post(f"{url}/api/ask", json={"question": GMV}).status_code == 200
         if damage == "truncated manifest":

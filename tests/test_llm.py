@@ -19,6 +19,7 @@ from pydantic import SecretStr
 
 from assistant.answer.chain import Assistant
 from assistant.ingest.corpus import load_corpus
+from assistant.serve.running import RunningAssistant
 from assistant.serve.server import create_server
 from assistant.serve.webui import ChatHandlers
 from assistant.store.sync import sync
@@ -295,7 +296,7 @@ def test_the_key_never_reaches_logs_or_output(smart, fake, caplog):
 
 def test_the_chat_streams_checked_sentences(smart, fake):
     fake.answer = gmv_reply
-    handlers = ChatHandlers(smart.settings, smart)
+    handlers = ChatHandlers(RunningAssistant(smart.settings, smart))
     steps = list(handlers.reply(GMV, []))
     assert steps[0] == "与2023年同期相比，微信小店的GMV增长了1.92倍<sup>[1]</sup>。"
     assert "订单数量" in steps[1] and "来源" in steps[-1] and "<mark>" in steps[-1]
@@ -303,7 +304,7 @@ def test_the_chat_streams_checked_sentences(smart, fake):
 
 def test_openai_stream_from_the_server(smart, fake):
     fake.answer = gmv_reply
-    for url in running(create_server(smart.settings, ChatHandlers(smart.settings, smart))):
+    for url in running(create_server(smart.settings, RunningAssistant(smart.settings, smart))):
         body = {"stream": True, "messages": [{"role": "user", "content": GMV}]}
         with httpx.stream("POST", f"{url}/v1/chat/completions", json=body) as r:
             events = [line[6:] for line in r.iter_lines() if line.startswith("data: ")]
@@ -327,7 +328,7 @@ def test_a_person_sees_the_checked_model_answer_in_the_chat(smart, fake, browser
         "微信小店已成为国内第一大电商平台[{n}]。",
         chunk_delay=0.05,
     )
-    for url in running(create_server(smart.settings, ChatHandlers(smart.settings, smart))):
+    for url in running(create_server(smart.settings, RunningAssistant(smart.settings, smart))):
         page = browser.new_page(viewport={"width": 1200, "height": 1000})
         page.goto(url)
         page.fill("textarea[data-testid='textbox']", GMV)
@@ -348,7 +349,7 @@ def test_a_slow_model_does_not_hold_up_the_page(smart, fake):
     (the rest told 'busy'), while the page and health answer at once."""
     fake.answer = lambda call: Reply("微信小店的GMV增长了1.92倍[1]。", delay=2.5)
     settings = smart.settings.model_copy(update={"answer_concurrency": 4, "answer_wait": 4.0})
-    for url in running(create_server(settings, ChatHandlers(settings, smart))):
+    for url in running(create_server(settings, RunningAssistant(settings, smart))):
         with ThreadPoolExecutor(45) as pool:
             asks = [
                 pool.submit(httpx.post, f"{url}/api/ask", json={"question": GMV}, timeout=60)

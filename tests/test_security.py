@@ -16,8 +16,8 @@ from gradio.utils import get_upload_folder
 from pydantic import SecretStr
 
 from assistant.ingest.uploads import UploadRejected, received_upload
+from assistant.serve.running import RunningAssistant
 from assistant.serve.server import create_server
-from assistant.serve.webui import ChatHandlers
 from assistant.settings import Settings
 from tests.conftest import CORPUS, serve_with
 from tests.servers import gradio_event, peer, running
@@ -38,9 +38,9 @@ def kb_server(tmp_path_factory, embedder):
         data_dir=base / "data",
         max_upload_bytes=20_000,
     )
-    handlers = ChatHandlers(settings)
-    handlers.reindex()
-    for url in running(create_server(settings, handlers)):
+    served = RunningAssistant(settings)
+    served.reindex()
+    for url in running(create_server(settings, served)):
         yield url, base
 
 

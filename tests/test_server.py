@@ -7,8 +7,8 @@ import pytest
 from pydantic import SecretStr
 
 from assistant.errors import AssistantError
+from assistant.serve.running import RunningAssistant
 from assistant.serve.server import create_server
-from assistant.serve.webui import ChatHandlers
 from assistant.settings import Settings
 from tests.conftest import serve_with
 from tests.servers import peer, running
@@ -275,5 +275,5 @@ def test_password_guessing_is_rate_limited(with_login):
 def test_a_malformed_login_setting_is_a_message(assistant):
     settings = assistant.settings.model_copy(update={"ui_users": [SecretStr("no-colon")]})
     with pytest.raises(AssistantError, match="name:password") as caught:
-        create_server(settings, ChatHandlers(settings, assistant))
+        create_server(settings, RunningAssistant(settings, assistant))
     assert "no-colon" not in str(caught.value)

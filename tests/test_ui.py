@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from assistant.ingest.uploads import UploadRejected
+from assistant.serve.running import RunningAssistant
 from assistant.settings import Settings
 from tests.conftest import CORPUS
 from tests.servers import free_port
@@ -23,7 +24,7 @@ def _final(handlers: ChatHandlers, question: str, history=None) -> list[str]:
 def handlers(tmp_path_factory, assistant) -> ChatHandlers:
     data = tmp_path_factory.mktemp("uidata")
     settings = assistant.settings.model_copy(update={"data_dir": data})
-    return ChatHandlers(settings, assistant)
+    return ChatHandlers(RunningAssistant(settings, assistant))
 
 
 @pytest.fixture
@@ -36,8 +37,8 @@ def writable(tmp_path, embedder) -> ChatHandlers:
         data_dir=tmp_path / "data",
         max_upload_bytes=20_000,
     )
-    h = ChatHandlers(settings)  # no index yet: the page still opens
-    assert "assistant index" in h.startup_error
+    h = ChatHandlers(RunningAssistant(settings))  # no index yet: the page still opens
+    assert "assistant index" in h.running.startup_error
     h.reindex()
     return h
 

@@ -47,6 +47,7 @@ from .openai_compat import (
     question_and_history,
     stream,
 )
+from .running import RunningAssistant
 from .webui import ChatHandlers, create_app
 
 log = logging.getLogger(__name__)
@@ -61,10 +62,11 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 LOGIN_MESSAGE = "文章问答助手 · 请登录 / Please sign in"
 
 
-def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> FastAPI:
-    """The FastAPI app: JSON API plus the Gradio chat mounted at ``/``."""
-    h = handlers or ChatHandlers(settings)
-    chat = create_app(settings, h)
+def create_server(settings: Settings, running: RunningAssistant | None = None) -> FastAPI:
+    """The FastAPI app: JSON API plus the Gradio chat mounted at ``/``, both
+    answering with ``running`` (started from ``settings`` when not given)."""
+    running = running or RunningAssistant(settings)
+    chat = create_app(settings, ChatHandlers(running))
     api = FastAPI(title="Article assistant", version=__version__)
     api.add_middleware(  # inside the body limit
         ChatEvents, handlers=lambda: {i: fn.api_name for i, fn in chat.fns.items()}
@@ -120,11 +122,12 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
         return result
 
     def _answer(question: str, earlier: list[str], streaming: bool) -> Any:
-        if h.ready() is None:
-            raise AssistantError(h.startup_error)
+        assistant = running.ready()
+        if assistant is None:
+            raise AssistantError(running.startup_error)
         if streaming:
-            return h.assistant.stream(question, earlier)  # checks the question now
-        return h.assistant.ask(question, earlier)
+            return assistant.stream(question, earlier)  # checks the question now
+        return assistant.ask(question, earlier)
 
     @api.post(
         "/api/ask",
@@ -187,11 +190,12 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
             return error_response("/api", 503, str(exc))
 
     def _health() -> dict[str, Any]:
-        if h.ready() is None:
-            raise AssistantError(h.startup_error)
-        h.assistant.follow_index(force=True)  # a newer (or damaged) manifest shows here
-        h.assistant.index.probe()  # and a store that stopped answering, here
-        index = h.assistant.index
+        assistant = running.ready()
+        if assistant is None:
+            raise AssistantError(running.startup_error)
+        assistant.follow_index(force=True)  # a newer (or damaged) manifest shows here
+        assistant.index.probe()  # and a store that stopped answering, here
+        index = assistant.index
         return {
             "status": "ok",
             "version": __version__,
@@ -200,7 +204,7 @@ def create_server(settings: Settings, handlers: ChatHandlers | None = None) -> F
             "chunks": len(index.records),
             "updated_at": index.manifest.get("updated_at"),
             "store": "chroma server" if index.location.remote else "local",
-            "answers": h.assistant.mode,
+            "answers": assistant.mode,
         }
 
     logins = ui_logins(settings)

@@ -11,8 +11,6 @@ back.
 from __future__ import annotations
 
 import html
-import threading
-import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,19 +19,16 @@ from typing import Any
 import gradio as gr
 from gradio.utils import get_upload_folder
 
-from ..answer.chain import Assistant
 from ..answer.response import Answer
 from ..errors import AssistantError, EmptyQuestion
 from ..ingest.uploads import UploadRejected, discard_upload, received_upload, save_upload
 from ..settings import Settings
-from ..store.embeddings import Embedder, make_embedder
 from ..store.location import Location, read_manifest
-from ..store.sync import index_corpus
 from .access import authorised
 from .feedback import FeedbackLog
+from .running import RunningAssistant
 from .webformat import answer_body, answer_markup, escape, text_body
 
-RETRY_S = 2.0  # how often a chat that could not start tries again
 #: Longest answer text kept from a 👍/👎 on a message this server does not know.
 MAX_FEEDBACK_CHARS = 1000
 UPLOAD_SWEEP_S = 900  # uploads left in Gradio's folder (never added) live at most ~this long
@@ -83,44 +78,23 @@ def _text(content: Any) -> str:
 class ChatHandlers:
     """The app's behaviour, independent of the page: reply, feedback, knowledge base."""
 
-    def __init__(self, settings: Settings, assistant: Assistant | None = None) -> None:
-        self.settings = settings
-        self.feedback_log = FeedbackLog(settings.data_dir)
+    def __init__(self, running: RunningAssistant) -> None:
+        self.running = running
+        self.settings = running.settings
+        self.feedback_log = FeedbackLog(self.settings.data_dir)
         self._answers: OrderedDict[str, dict[str, Any]] = OrderedDict()  # markup → answer
-        self._index_lock = threading.Lock()
-        self.assistant = assistant
-        self.startup_error = ""
-        self._embedder: Embedder | None = None
-        self._tried = 0.0
-        if assistant is None:
-            self.ready()
-
-    def ready(self) -> Assistant | None:
-        """The assistant; if it could not start (no index yet, index server down),
-        try again — at most every RETRY_S seconds — so the app recovers by itself."""
-        if self.assistant is not None or time.monotonic() - self._tried < RETRY_S:
-            return self.assistant
-        with self._index_lock:
-            if self.assistant is None:
-                self._tried = time.monotonic()
-                try:
-                    self._embedder = self._embedder or make_embedder(self.settings.embedder)
-                    self.assistant = Assistant(self.settings, self._embedder)
-                    self.startup_error = ""
-                except AssistantError as exc:  # the page still opens, with the reason
-                    self.startup_error = str(exc)
-        return self.assistant
 
     def reply(self, message: str, history: list[dict[str, Any]]) -> Iterator[str]:
         """Stream the answer to ``message``: a model's checked sentences as they
         pass (or the quoted sentences one by one), then the answer with sources."""
-        if self.ready() is None:
-            raise gr.Error(self.startup_error, print_exception=False)
+        assistant = self.running.ready()
+        if assistant is None:
+            raise gr.Error(self.running.startup_error, print_exception=False)
         earlier = [_text(m.get("content")) for m in history if m.get("role") == "user"]
         streamed: list[str] = []
         answer: Answer | None = None
         try:
-            for event in self.assistant.stream(message, earlier):
+            for event in assistant.stream(message, earlier):
                 if isinstance(event, Answer):
                     answer = event
                 else:  # a piece of a model's checked answer, spacing included
@@ -197,14 +171,7 @@ class ChatHandlers:
             if progress is not None:
                 progress(done / max(total, 1), desc=f"{stage} {done}/{total}")
 
-        with self._index_lock:
-            result = index_corpus(self.settings, progress=report)
-            if self.assistant is None:
-                self._embedder = self._embedder or make_embedder(self.settings.embedder)
-                self.assistant = Assistant(self.settings, self._embedder)
-                self.startup_error = ""
-            else:
-                self.assistant.reload()
+        result = self.running.reindex(report)
         skipped = "".join(f"\n- ⚠️ {escape(s)}" for s in result.skipped)
         return (
             f"索引完成 · Indexed: {result.chunks_written} 段写入 written, "
@@ -237,7 +204,7 @@ class ChatHandlers:
 def create_app(settings: Settings | None = None, handlers: ChatHandlers | None = None) -> gr.Blocks:
     """Build the Gradio app (not launched)."""
     settings = settings or Settings()
-    h = handlers or ChatHandlers(settings)
+    h = handlers or ChatHandlers(RunningAssistant(settings))
     t = TEXT["zh"]
     # analytics off: no calls home from a help desk behind a closed network
     # Uploads never added are deleted after 15 minutes (checked every 5; all at restart).
