@@ -10,7 +10,9 @@ answerer weighs the follow-up's own words most (``focus``).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from ..ingest.text import han_count
 
@@ -61,3 +63,42 @@ def resolve(question: str, history: list[str] | None = None) -> Query:
     if not focus:
         return Query(question, previous)
     return Query(question, f"{focus} {previous}", focus)
+
+
+def message_text(content: Any) -> str:
+    """The plain text of a chat message's content: a string, or content parts
+    (``{"type": "text", "text": …}`` from OpenAI clients and Gradio); other
+    parts (files, images) have none.
+
+    >>> message_text([{"type": "text", "text": "GMV"}, {"type": "file", "file": {}}, "?"])
+    'GMV?'
+    """
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        if content.get("type", "text") != "text":
+            return ""
+        return str(content.get("text") or content.get("content") or "")
+    if isinstance(content, list):
+        return "".join(message_text(part) for part in content)
+    return ""
+
+
+def user_turns(history: Iterable[Any]) -> list[str]:
+    """The user's turns of a chat history, oldest first: plain strings (earlier
+    questions) as they are, messages (dicts or objects with ``role`` and
+    ``content``) when their role is ``user``.
+
+    >>> user_turns(["a", {"role": "user", "content": "b"}, {"role": "assistant", "content": "c"}])
+    ['a', 'b']
+    """
+    turns = []
+    for m in history:
+        if isinstance(m, str):
+            turns.append(m)
+            continue
+        role = m.get("role") if isinstance(m, dict) else getattr(m, "role", None)
+        content = m.get("content") if isinstance(m, dict) else getattr(m, "content", None)
+        if role == "user":
+            turns.append(message_text(content))
+    return turns

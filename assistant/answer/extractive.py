@@ -40,7 +40,7 @@ from ..ingest.chunking import chunk_sentences, sentence_id
 from ..ingest.text import Script, lower_forms, to_script
 from .injection import looks_like_instruction
 from .matching import Weight, coverage, length_weight, lexical, salient_tokens
-from .response import FRAMES, Answer, citation_from, nearest
+from .response import FRAMES, Answer, citation_from, cited_first, refusal
 
 _QUANTITY = re.compile(
     r"多少|几|多大|比例|占比|增长|涨|降|倍|率|how (much|many)|ratio|percent|grow", re.IGNORECASE
@@ -197,16 +197,10 @@ def compose(
         cover.share >= max_uncovered and best < confident_relevance
     )
     if not candidates or weak or off_subject:
-        citations = nearest(passages)
-        text = FRAMES[script]["refusal" if citations else "refusal_empty"]
-        return Answer(question, text, True, citations, script, evidence=evidence)
+        return refusal(question, passages, script, evidence=evidence)
 
     chosen = select(question, candidates, max_chars)
-    order: list[int] = []  # passages in order of first citation, then the rest
-    for c in chosen:
-        if c.passage not in order:
-            order.append(c.passage)
-    order += [p for p in range(len(passages)) if p not in order]
+    order = cited_first((c.passage for c in chosen), range(len(passages)))
     number = {p: n for n, p in enumerate(order, start=1)}
     citations = [citation_from(number[p], passages[p]) for p in order]
     lines, shown = [], set()

@@ -33,7 +33,7 @@ from ..ingest.text import Script, to_simplified
 from ..settings import Settings
 from .citecheck import MARK, CitationChecker, Claim, SentenceStream, normalise_marks
 from .llm import LLMUnavailable, answer_inputs, stream_text
-from .response import FRAMES, Answer, citation_from, nearest
+from .response import FRAMES, Answer, citation_from, cited_first, refusal
 
 _NOT_WORD = re.compile(r"[\W_]+")
 _DIGIT = re.compile(r"\d")
@@ -164,9 +164,7 @@ def generated_answer(
 
     generate_ms = (time.perf_counter() - started) * 1000
     if refused and not claims:
-        citations = nearest(passages)
-        text = FRAMES[script]["refusal" if citations else "refusal_empty"]
-        answer = Answer(question, text, True, citations, script, mode="llm")
+        answer = refusal(question, passages, script, mode="llm")
         answer.timings_ms["generate"] = generate_ms
         yield answer
         return
@@ -176,7 +174,7 @@ def generated_answer(
     if pending:  # trailing lines that state nothing
         yield from pending
         shown.extend(pending)
-    order = renumber.order + [n for n in range(1, len(passages) + 1) if n not in renumber.order]
+    order = cited_first(renumber.order, range(1, len(passages) + 1))
     citations = [citation_from(i, passages[n - 1]) for i, n in enumerate(order, start=1)]
     for claim in claims:
         for n, quote in claim.support.items():

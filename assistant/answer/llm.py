@@ -40,6 +40,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
 
 from ..errors import AssistantError
+from ..ingest.chunking import where
 from ..ingest.text import Script
 from ..settings import Settings
 from .response import FRAMES
@@ -151,9 +152,9 @@ def answer_inputs(question: str, passages: list[Document], script: Script) -> di
     blocks = []
     for n, doc in enumerate(passages, start=1):
         meta = doc.metadata
-        where = " › ".join(p for p in (meta.get("title", ""), meta.get("section", "")) if p)
+        source = where(meta.get("title", ""), meta.get("section", ""))
         blocks.append(
-            f'<passage n="{n}" source="{_attribute(where)}">\n'
+            f'<passage n="{n}" source="{_attribute(source)}">\n'
             f"{defuse(doc.page_content)}\n</passage>"
         )
     return {

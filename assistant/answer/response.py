@@ -8,11 +8,13 @@ is converted with ``text.to_script``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.documents import Document
 
+from ..ingest.chunking import where
 from ..ingest.text import Script, to_script
 from .injection import looks_like_instruction
 
@@ -76,7 +78,7 @@ class Citation:
     @property
     def where(self) -> str:
         """``title › section``: where in the corpus the passage sits."""
-        return " › ".join(part for part in (self.title, self.section) if part)
+        return where(self.title, self.section)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -178,3 +180,21 @@ def nearest(passages: list[Document], n: int = 3) -> list[Citation]:
     all, is never shown as "nearest")."""
     shown = [d for d in passages if not looks_like_instruction(d.page_content)][:n]
     return [citation_from(i + 1, d) for i, d in enumerate(shown)]
+
+
+def refusal(question: str, passages: list[Document], script: Script, **fields: Any) -> Answer:
+    """The answer that says the passages do not answer, with the nearest ones."""
+    citations = nearest(passages)
+    text = FRAMES[script]["refusal" if citations else "refusal_empty"]
+    return Answer(question, text, True, citations, script, **fields)
+
+
+def cited_first(cited: Iterable[int], everything: Iterable[int]) -> list[int]:
+    """``everything`` in the order citations show it: the cited ones in order
+    of first use, then the rest.
+
+    >>> cited_first([3, 1, 3], range(1, 5))
+    [3, 1, 2, 4]
+    """
+    order = list(dict.fromkeys(cited))
+    return order + [x for x in everything if x not in order]

@@ -28,6 +28,16 @@ from .text import split_sentences, to_simplified
 CHUNKER_VERSION = "sentences-v1+text-v3"
 SECTION_SEP = " › "
 
+
+def where(*parts: str) -> str:
+    """A place in the corpus as shown to people: its non-empty parts joined.
+
+    >>> where("微信小店", "", "3. 带货者")
+    '微信小店 › 3. 带货者'
+    """
+    return SECTION_SEP.join(part for part in parts if part)
+
+
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
 _COLON_HEADING = re.compile(r"^(.{1,20})[:：]$")
 _ENDS = tuple("。！？；!?;…”’」』）)]\"'")
@@ -92,7 +102,7 @@ def sections(text: str) -> list[tuple[str, list[str]]]:
             continue
         level, title = heading
         stack = [(lvl, t) for lvl, t in stack if lvl < level] + [(level, title)]
-        out.append((SECTION_SEP.join(t for _, t in stack), []))
+        out.append((where(*(t for _, t in stack)), []))
     return [(path, sents) for path, sents in out if sents]
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ..answer.conversation import user_turns
 from ..answer.response import Answer
 from ..errors import AssistantError
 from .api_schema import CitationOut
@@ -29,11 +30,6 @@ MODEL = "article-assistant"
 class ChatMessage(BaseModel):
     role: str
     content: str | list[dict[str, Any]] | None = None
-
-    def text(self) -> str:
-        if isinstance(self.content, list):
-            return "".join(str(p.get("text", "")) for p in self.content if p.get("type") == "text")
-        return self.content or ""
 
 
 class ChatRequest(BaseModel):
@@ -74,7 +70,7 @@ class ChatCompletion(BaseModel):
 
 def question_and_history(request: ChatRequest) -> tuple[str, list[str]]:
     """The last user message and the user messages before it."""
-    users = [m.text() for m in request.messages if m.role == "user"]
+    users = user_turns(request.messages)
     if not users:
         raise ValueError("no user message to answer")
     return users[-1], users[:-1]

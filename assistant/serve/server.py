@@ -35,6 +35,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
+from ..answer.conversation import user_turns
 from ..errors import AssistantError, InvalidQuestion
 from ..settings import Settings
 from .access import AnswerGate, Busy, error_response, install, ui_logins
@@ -136,11 +137,7 @@ def create_server(settings: Settings, running: RunningAssistant | None = None) -
     )
     async def ask(body: AskRequest) -> Any:
         """Answer one question (with earlier turns as ``history``), with citations."""
-        earlier = [
-            m if isinstance(m, str) else m.content
-            for m in body.history
-            if isinstance(m, str) or m.role == "user"
-        ]
+        earlier = user_turns(body.history)
         result = await answer("/api", body.question, earlier, len(body.history))
         return result if isinstance(result, JSONResponse) else result.to_dict()
 

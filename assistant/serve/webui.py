@@ -19,6 +19,7 @@ from typing import Any
 import gradio as gr
 from gradio.utils import get_upload_folder
 
+from ..answer.conversation import message_text, user_turns
 from ..answer.response import Answer
 from ..errors import AssistantError, EmptyQuestion
 from ..ingest.uploads import UploadRejected, discard_upload, received_upload, save_upload
@@ -64,17 +65,6 @@ TEXT = {
 }
 
 
-def _text(content: Any) -> str:
-    """The plain text of a chat message's content (a string or Gradio content blocks)."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, dict):
-        return str(content.get("text") or content.get("content") or "")
-    if isinstance(content, list):
-        return "".join(_text(part) for part in content)
-    return ""
-
-
 class ChatHandlers:
     """The app's behaviour, independent of the page: reply, feedback, knowledge base."""
 
@@ -90,7 +80,7 @@ class ChatHandlers:
         assistant = self.running.ready()
         if assistant is None:
             raise gr.Error(self.running.startup_error, print_exception=False)
-        earlier = [_text(m.get("content")) for m in history if m.get("role") == "user"]
+        earlier = user_turns(history)
         streamed: list[str] = []
         answer: Answer | None = None
         try:
@@ -142,7 +132,7 @@ class ChatHandlers:
         :data:`MAX_FEEDBACK_CHARS` of text with no question.
         """
         rating = "up" if liked is True else "down" if liked is False else "cleared"
-        text = _text(message)
+        text = message_text(message)
         known = self._answers.get(text)
         self.feedback_log.append(
             rating=rating,
@@ -235,7 +225,7 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
             # The history comes from the client: only its text goes on (and back);
             # the chat never holds files, so a file message is never echoed.
             shown = [
-                {"role": m.get("role"), "content": _text(m.get("content"))}
+                {"role": m.get("role"), "content": message_text(m.get("content"))}
                 for m in history
                 if m.get("role") in ("user", "assistant")
             ]
