@@ -8,7 +8,7 @@ documented in the README's configuration table.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -179,6 +179,13 @@ class Settings(BaseSettings):
     def uses_llm(self) -> bool:
         """Answer with the language model (else: the extractive answer)."""
         return bool(self.llm_base_url)
+
+
+def default(name: str) -> Any:
+    """The default value of setting ``name``, for functions that take it as a
+    parameter: ``def chunk_article(..., size: int = default("chunk_size"))``.
+    Settings is the one place where a default is written."""
+    return Settings.model_fields[name].default
 
 
 def _secrets(values: list[SecretStr], file: Path | None, what: str) -> list[str]:

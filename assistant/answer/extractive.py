@@ -38,6 +38,7 @@ from langchain_core.documents import Document
 
 from ..ingest.chunking import chunk_sentences, sentence_id
 from ..ingest.text import Script, lower_forms, to_script
+from ..settings import default
 from .injection import looks_like_instruction
 from .matching import Weight, coverage, length_weight, lexical, salient_tokens
 from .response import FRAMES, Answer, citation_from, cited_first, refusal
@@ -168,10 +169,10 @@ def compose(
     focus: str = "",
     context: str = "",
     weight: Weight = length_weight,
-    min_relevance: float = 0.45,
-    max_uncovered: float = 0.35,
-    confident_relevance: float = 0.6,
-    max_chars: int = 200,
+    min_relevance: float = default("min_relevance"),
+    max_uncovered: float = default("max_uncovered"),
+    confident_relevance: float = default("confident_relevance"),
+    max_chars: int = default("answer_max_chars"),
 ) -> Answer:
     """The cited extractive answer to ``question`` from ``passages`` (see module doc).
 

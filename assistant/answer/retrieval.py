@@ -23,6 +23,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from ..ingest.text import search_tokens, to_simplified
+from ..settings import default
 from ..store.index import Index
 
 Fused = tuple[dict[str, Any], float, dict[str, tuple[int, float]]]
@@ -30,7 +31,7 @@ Fused = tuple[dict[str, Any], float, dict[str, tuple[int, float]]]
 
 def reciprocal_rank_fusion(
     rankings: dict[str, list[tuple[dict[str, Any], float]]],
-    rrf_k: int = 60,
+    rrf_k: int = default("rrf_k"),
     weights: dict[str, float] | None = None,
 ) -> list[Fused]:
     """Fuse ranked lists of ``(record, score)`` keyed by record ``id``
@@ -75,10 +76,10 @@ class HybridRetriever(BaseRetriever):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     index: Index
-    k: int = 5
-    fetch_k: int = 20
-    rrf_k: int = 60
-    bm25_weight: float = 1.5
+    k: int = default("k")
+    fetch_k: int = default("fetch_k")
+    rrf_k: int = default("rrf_k")
+    bm25_weight: float = default("bm25_weight")
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun

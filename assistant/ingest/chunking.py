@@ -20,6 +20,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from ..settings import default
 from .corpus import Article
 from .text import split_sentences, to_simplified
 
@@ -142,7 +143,9 @@ def chunk_id(doc_id: str, section: str, text: str) -> str:
     return hashlib.sha256(f"{doc_id}\n{section}\n{text}".encode()).hexdigest()[:24]
 
 
-def chunk_article(article: Article, size: int = 220, overlap: int = 60) -> list[Chunk]:
+def chunk_article(
+    article: Article, size: int = default("chunk_size"), overlap: int = default("chunk_overlap")
+) -> list[Chunk]:
     """Cut an article into chunks of about ``size`` characters (see module doc)."""
     chunks: list[Chunk] = []
     seen: set[str] = set()

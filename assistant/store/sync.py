@@ -35,7 +35,7 @@ from ..errors import AssistantError, EmbedderMismatch, IndexBusy, IndexCorrupt
 from ..ingest.chunking import CHUNKER_VERSION, Chunk, chunk_article, chunk_sentences, sentence_id
 from ..ingest.corpus import CorpusLoad, load_corpus
 from ..ingest.text import to_simplified
-from ..settings import Settings
+from ..settings import Settings, default
 from .embeddings import Embedder, make_embedder
 from .index import bm25_readable, build_bm25, vectorstore
 from .location import (
@@ -169,8 +169,8 @@ def sync(
     load: CorpusLoad,
     embedder: Embedder,
     *,
-    chunk_size: int = 220,
-    chunk_overlap: int = 60,
+    chunk_size: int = default("chunk_size"),
+    chunk_overlap: int = default("chunk_overlap"),
     rebuild: bool = False,
     progress: Progress | None = None,
     lock_timeout: float = 600.0,
