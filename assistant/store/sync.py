@@ -221,7 +221,44 @@ def _sync_locked(
     rebuild: bool,
     progress: Progress | None,
 ) -> SyncReport:
-    index_dir = location.index_dir
+    """One index run, the lock held: read the manifest, open the collections
+    (a new generation when starting over), plan, write, commit, clean up."""
+    manifest = _current_manifest(location, embedder, rebuild)
+    previous = collection_names(manifest) if manifest else {}
+    if manifest is None:  # a new generation of collections, committed by the manifest
+        chroma = _open_for_rebuild(location)
+        try:  # the generation the current manifest names, kept one more run
+            previous = collection_names(read_manifest(location) or {})
+        except IndexCorrupt:
+            previous = {}
+        generation = uuid.uuid4().hex[:8]
+        names = {kind: f"{kind}-{generation}" for kind in ("chunks", "sentences")}
+    else:
+        chroma = location.client()
+        names = previous
+    stores = _Stores(
+        chroma,
+        names,
+        vectorstore(chroma, names["chunks"], embedder),
+        vectorstore(chroma, names["sentences"], embedder),
+    )
+    plan = _plan(load, manifest, stores, chunk_size, chunk_overlap)
+    _write(plan, stores, progress)
+    dirty = (
+        manifest is None
+        or bool(plan.to_add or plan.stale or plan.to_refresh)
+        or not bm25_readable(location, manifest)
+    )
+    bm25_dir = _commit(location, embedder, manifest, plan, stores, dirty, chunk_size, chunk_overlap)
+    _clean_up(location, chroma, bm25_dir, set(names.values()) | set(previous.values()))
+    return plan.report
+
+
+def _current_manifest(
+    location: Location, embedder: Embedder, rebuild: bool
+) -> dict[str, Any] | None:
+    """The manifest to sync against; None to start over (asked for, damaged,
+    or written by another chunker). EmbedderMismatch for another embedder."""
     try:
         manifest = None if rebuild else read_manifest(location)
     except IndexCorrupt as exc:
@@ -240,28 +277,49 @@ def _sync_locked(
             CHUNKER_VERSION,
         )
         manifest = None
-    previous = collection_names(manifest) if manifest else {}
-    if manifest is None:  # a new generation of collections, committed by the manifest
-        chroma = _open_for_rebuild(location)
-        try:  # the generation the current manifest names, kept one more run
-            previous = collection_names(read_manifest(location) or {})
-        except IndexCorrupt:
-            previous = {}
-        generation = uuid.uuid4().hex[:8]
-        names = {kind: f"{kind}-{generation}" for kind in ("chunks", "sentences")}
-    else:
-        chroma = location.client()
-        names = previous
-    chunks_store = vectorstore(chroma, names["chunks"], embedder)
-    sentences_store = vectorstore(chroma, names["sentences"], embedder)
+    return manifest
+
+
+@dataclass
+class _Stores:
+    """The Chroma collections a run writes."""
+
+    chroma: chromadb.ClientAPI
+    names: dict[str, str]
+    chunks: Chroma
+    sentences: Chroma
+
+
+@dataclass
+class _Plan:
+    """What a run will change, worked out before anything is written."""
+
+    report: SyncReport
+    docs: dict[str, dict[str, Any]]  # the new manifest's articles
+    to_add: list[Chunk]
+    to_refresh: list[Chunk]  # kept passages whose metadata changed
+    stale: list[str]  # passage ids to delete
+    new_sentences: list[tuple[str, str, None]]
+    stale_sentences: list[str]
+    now: str
+
+
+def _plan(
+    load: CorpusLoad,
+    manifest: dict[str, Any] | None,
+    stores: _Stores,
+    chunk_size: int,
+    chunk_overlap: int,
+) -> _Plan:
+    """Compare the articles with the manifest and the collections."""
     old_docs: dict[str, dict[str, Any]] = manifest["documents"] if manifest else {}
-    in_chroma, sentences_in_chroma = _ids(chunks_store), _ids(sentences_store)
+    in_chroma, sentences_in_chroma = _ids(stores.chunks), _ids(stores.sentences)
     report = SyncReport(skipped=[str(s) for s in load.skipped])
     now = datetime.now(UTC).isoformat(timespec="seconds")
 
     new_docs: dict[str, dict[str, Any]] = {}
     to_add: list[Chunk] = []
-    to_refresh: list[Chunk] = []  # kept passages whose metadata changed
+    to_refresh: list[Chunk] = []
     sentence_texts: dict[str, str] = {}
     for article in load.articles:
         chunks = chunk_article(article, chunk_size, chunk_overlap)
@@ -299,41 +357,64 @@ def _sync_locked(
     report.removed = sorted(set(old_docs) - set(new_docs))
 
     keep = {cid for doc in new_docs.values() for cid in doc["chunks"]}
-    stale = sorted(in_chroma - keep)
-    new_sentences = [
-        (sid, text, None)
-        for sid, text in sentence_texts.items()
-        if sid not in sentences_in_chroma and text
-    ]
-    stale_sentences = sorted(sentences_in_chroma - set(sentence_texts))
+    return _Plan(
+        report=report,
+        docs=new_docs,
+        to_add=to_add,
+        to_refresh=to_refresh,
+        stale=sorted(in_chroma - keep),
+        new_sentences=[
+            (sid, text, None)
+            for sid, text in sentence_texts.items()
+            if sid not in sentences_in_chroma and text
+        ],
+        stale_sentences=sorted(sentences_in_chroma - set(sentence_texts)),
+        now=now,
+    )
 
+
+def _write(plan: _Plan, stores: _Stores, progress: Progress | None) -> None:
+    """Embed and add the new passages and sentences, refresh moved ones' metadata,
+    delete the stale ones."""
     _add(
-        chunks_store,
-        [(c.id, to_simplified(c.index_text), _metadata(c)) for c in to_add],
+        stores.chunks,
+        [(c.id, to_simplified(c.index_text), _metadata(c)) for c in plan.to_add],
         progress,
         "passages",
     )
-    _add(sentences_store, new_sentences, progress, "sentences")
-    if to_refresh:
+    _add(stores.sentences, plan.new_sentences, progress, "sentences")
+    if plan.to_refresh:
         # metadata only: langchain-chroma's update_documents would re-embed
-        chroma.get_collection(names["chunks"]).update(
-            ids=[c.id for c in to_refresh], metadatas=[_metadata(c) for c in to_refresh]
+        stores.chroma.get_collection(stores.names["chunks"]).update(
+            ids=[c.id for c in plan.to_refresh],
+            metadatas=[_metadata(c) for c in plan.to_refresh],
         )
-    batch = chroma.get_max_batch_size()
-    _delete(chunks_store, stale, batch)
-    _delete(sentences_store, stale_sentences, batch)
-    report.chunks_written, report.chunks_deleted = len(to_add), len(stale)
-    report.sentences_written = len(new_sentences)
+    batch = stores.chroma.get_max_batch_size()
+    _delete(stores.chunks, plan.stale, batch)
+    _delete(stores.sentences, plan.stale_sentences, batch)
+    report = plan.report
+    report.chunks_written, report.chunks_deleted = len(plan.to_add), len(plan.stale)
+    report.sentences_written = len(plan.new_sentences)
 
-    dirty = (
-        manifest is None
-        or bool(to_add or stale or to_refresh)
-        or not bm25_readable(location, manifest)
-    )
+
+def _commit(
+    location: Location,
+    embedder: Embedder,
+    manifest: dict[str, Any] | None,
+    plan: _Plan,
+    stores: _Stores,
+    dirty: bool,
+    chunk_size: int,
+    chunk_overlap: int,
+) -> str:
+    """A new BM25 when anything changed, then the manifest (the commit point);
+    returns the BM25 folder the manifest names."""
     if dirty:
-        bm25_dir, report.total_chunks = build_bm25(location, chunks_store)
+        bm25_dir, plan.report.total_chunks = build_bm25(location, stores.chunks)
     else:
-        bm25_dir, report.total_chunks = manifest["bm25"], len(keep)
+        assert manifest is not None  # a first run is always dirty
+        bm25_dir = manifest["bm25"]
+        plan.report.total_chunks = len({c for d in plan.docs.values() for c in d["chunks"]})
     write_manifest(
         location,
         {
@@ -344,13 +425,20 @@ def _sync_locked(
             "chunk_size": chunk_size,
             "chunk_overlap": chunk_overlap,
             "bm25": bm25_dir,
-            "collections": names,
-            "updated_at": now if dirty else manifest.get("updated_at", now),
-            "documents": dict(sorted(new_docs.items())),
+            "collections": stores.names,
+            "updated_at": plan.now if dirty else manifest.get("updated_at", plan.now),
+            "documents": dict(sorted(plan.docs.items())),
         },
     )
-    for old_dir in index_dir.glob("bm25*"):  # superseded folders, and those of killed runs
+    return bm25_dir
+
+
+def _clean_up(
+    location: Location, chroma: chromadb.ClientAPI, bm25_dir: str, keep: set[str]
+) -> None:
+    """After the commit: superseded BM25 folders (and those of killed runs),
+    and collection generations that neither this manifest nor the last names."""
+    for old_dir in location.index_dir.glob("bm25*"):
         if old_dir.name != bm25_dir:
             shutil.rmtree(old_dir, ignore_errors=True)
-    _drop_old_generations(chroma, set(names.values()) | set(previous.values()))
-    return report
+    _drop_old_generations(chroma, keep)
