@@ -21,11 +21,8 @@ from tests.servers import launch_browser, running
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
-SHARED_DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
-# ../shared is beside every clone here; the copy keeps the suite runnable elsewhere.
-DEV_QUESTIONS = (
-    SHARED_DEV if SHARED_DEV.exists() else Path(__file__).parent / "data" / ("dev_questions.jsonl")
-)
+#: the dev set is read from this repository, so every machine runs the same gate
+DEV_QUESTIONS = Path(__file__).parent / "data" / "dev_questions.jsonl"
 
 
 @pytest.fixture(scope="session")

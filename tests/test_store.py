@@ -142,22 +142,17 @@ def test_a_second_index_run_waits_for_the_lock(corpus_copy, tmp_path, embedder):
     assert waited.chunks_written == waited.total_chunks > 10
 
 
-def test_a_run_killed_half_way_is_repaired_by_the_next(
-    corpus_copy, tmp_path, embedder, monkeypatch
-):
-    import assistant.store.sync as indexing
-
+def test_a_run_killed_half_way_is_repaired_by_the_next(corpus_copy, tmp_path, embedder):
     index = tmp_path / "index"
     base = _sync(corpus_copy, index, embedder)
     (corpus_copy / "mini.md").write_text(EXTRA, encoding="utf-8")
 
-    def killed(*args, **kwargs):
-        raise KeyboardInterrupt  # after the passages were added, before the manifest
+    def killed(stage: str, done: int, total: int) -> None:
+        if stage == "sentences" and done == total:  # all written, the manifest not yet
+            raise KeyboardInterrupt
 
-    monkeypatch.setattr(indexing, "build_bm25", killed)
     with pytest.raises(KeyboardInterrupt):
-        _sync(corpus_copy, index, embedder)
-    monkeypatch.undo()
+        _sync(corpus_copy, index, embedder, progress=killed)
     assert "mini.md" not in Index(index, embedder).documents  # the old index still opens
 
     (corpus_copy / "mini.md").unlink()  # the article is gone before the next run

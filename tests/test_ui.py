@@ -120,8 +120,7 @@ def test_knowledge_base_lists_articles(handlers):
     assert rows[0][1] == "wechat-open-class-2025.md" and rows[0][2] > 10
 
 
-def test_upload_good_gbk_oversized_and_traversal(writable, tmp_path):
-    corpus = writable.settings.corpus_dir
+def test_an_uploaded_article_is_added_and_answers(writable, tmp_path):
     good = tmp_path / "mini.md"
     good.write_text(
         "---\ntitle: 小程序新功能\n---\n小程序今年新增了直播挂件功能，商家可以直接开播。\n",
@@ -130,30 +129,42 @@ def test_upload_good_gbk_oversized_and_traversal(writable, tmp_path):
     assert "mini.md 已添加" in writable.add_article(str(good))
     assert "直播挂件" in _final(writable, "小程序新增了什么直播功能？")[-1]
 
+
+def test_a_gbk_upload_is_kept_as_sent_and_listed(writable, tmp_path):
     gbk = tmp_path / "gbk.txt"
     gbk.write_bytes("视频号团队说，新的电竞直播扶持计划覆盖五百家机构。\n".encode("gbk"))
     assert "gbk.txt 已添加" in writable.add_article(str(gbk))
+    corpus = writable.settings.corpus_dir
     assert "五百家" in (corpus / "gbk.txt").read_bytes().decode("gbk")
     assert "gbk.txt" in [row[1] for row in writable.articles()]
 
+
+def test_an_oversized_upload_is_refused_and_nothing_written(writable, tmp_path):
     big = tmp_path / "big.md"
     big.write_text("长" * 30_000, encoding="utf-8")
     with pytest.raises(UploadRejected, match="limit"):
         writable.add_article(str(big))
-    assert not (corpus / "big.md").exists()
+    assert not (writable.settings.corpus_dir / "big.md").exists()
 
+
+def test_a_path_in_the_upload_name_is_dropped(writable, tmp_path):
+    corpus = writable.settings.corpus_dir
     evil = tmp_path / "evil.md"
     evil.write_text("越界的文章。内容。", encoding="utf-8")
     message = writable.add_article(str(evil), original_name="../../evil.md")
     assert "evil.md 已添加" in message
     assert (corpus / "evil.md").exists() and not (corpus.parent.parent / "evil.md").exists()
 
-    for bad_name, content in (("notes.exe", b"MZ"), ("binary.md", b"\x00\x01" * 10)):
-        path = tmp_path / bad_name
-        path.write_bytes(content)
-        with pytest.raises(UploadRejected):
-            writable.add_article(str(path))
-        assert not (corpus / bad_name).exists()
+
+@pytest.mark.parametrize(
+    "bad_name, content", [("notes.exe", b"MZ"), ("binary.md", b"\x00\x01" * 10)]
+)
+def test_a_wrong_type_or_binary_upload_is_refused(writable, tmp_path, bad_name, content):
+    path = tmp_path / bad_name
+    path.write_bytes(content)
+    with pytest.raises(UploadRejected):
+        writable.add_article(str(path))
+    assert not (writable.settings.corpus_dir / bad_name).exists()
 
 
 def test_titles_and_names_in_the_status_line_are_text(writable, tmp_path):
