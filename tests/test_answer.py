@@ -137,3 +137,22 @@ def test_each_step_of_the_chain_returns_a_new_turn_with_its_time(assistant):
     assert retrieved.passages and set(retrieved.timings) == {"retrieve"}
     answer = assistant._extract(retrieved)
     assert set(answer.timings_ms) == {"retrieve", "answer"} and not answer.refused
+
+
+PASTED = (
+    "老师您好，我们是一家做女装的服务商，去年下半年开始在视频号做直播带货，目前团队有十几个人，"
+    "主要负责选品、场控和短视频剪辑。最近我们在考虑把更多的预算投到微信生态里，因为客户反馈说"
+    "小店的转化还不错，复购也比其他平台高一些。不过老板比较关心成本问题，尤其是开店押的钱，"
+    "之前听同行说今年平台对一些类目有调整，但具体的数字大家说法都不一样，有人说降了三成，"
+    "有人说降了一半，我们也不确定是不是所有类目都适用，还是只有服饰这类才有。另外我们也想了解"
+    "一下平台对新入驻的商家有没有什么扶持，比如流量券或者减免之类的，这个可以后面再说。我们下周"
+    "要给老板汇报，所以比较着急，辛苦了，麻烦您帮忙确认一下，非常感谢您百忙之中抽空回复我们的问题，"
+    "也祝您工作顺利。我们这边的负责人姓王，如果需要更多信息可以随时联系。微信小店保证金降了多少？"
+)
+
+
+def test_the_question_at_the_end_of_a_pasted_message_is_answered(assistant):
+    assert len(PASTED) > 300
+    answer = assistant.ask(PASTED)
+    assert not answer.refused and "50%" in answer.text
+    assert answer.question == "微信小店保证金降了多少？"

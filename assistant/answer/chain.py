@@ -36,7 +36,7 @@ from ..store.embeddings import Embedder, make_embedder
 from ..store.index import Index
 from ..store.location import Location
 from .citecheck import CitationChecker
-from .conversation import Query, resolve
+from .conversation import Query, pasted, resolve
 from .extractive import compose
 from .generate import NothingSupported, generated_answer
 from .llm import LLMUnavailable, answer_chain, condensed
@@ -231,7 +231,8 @@ class Assistant:
         self.follow_index()
         keep = self.settings.max_history_turns
         turns = [plain_question(h[:limit]) for h in (history or [])[-keep:]] if keep else []
-        turn = Turn(question, turns, time.monotonic() + self.settings.llm_timeout)
+        question, context = pasted(question)  # a pasted message: its question, in context
+        turn = Turn(question, turns + context, time.monotonic() + self.settings.llm_timeout)
         return self._events(turn, started)
 
     def _events(self, turn: Turn, started: float) -> Iterator[str | Answer]:

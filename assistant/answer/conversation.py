@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..ingest.text import han_count
+from ..ingest.text import han_count, split_sentences
 
 _OPENERS = re.compile(
     r"^\s*(那么|那麼|那|还有|還有|另外|再问|再問|"
@@ -23,6 +23,36 @@ _OPENERS = re.compile(
 )
 _CLOSERS = re.compile(r"[\s?？!！。.,，]*$")
 _TAIL = re.compile(r"(呢|的呢|怎么样|怎麼樣|如何)$")
+
+
+#: a message longer than this, of several sentences, is read as context + question
+PASTE_CHARS = 60
+_ASKED = ("？", "?")
+
+
+def pasted(message: str) -> tuple[str, list[str]]:
+    """The question of a pasted message, and the sentences before it.
+
+    Help-desk staff paste a customer's message whole. Its question is the
+    last sentence that asks (ends in ？ or ?); the sentences before it are
+    context, read like earlier turns of a chat (so that a question leaning on
+    them is resolved against them). A short message, or one that asks no
+    question, is taken whole.
+
+    >>> message = "您好，我们是做女装的小店，去年下半年开的店，团队十几个人。" + (
+    ...     "听说平台今年调了不少政策，老板很关心开店的成本。请问保证金降了多少？谢谢！")
+    >>> pasted(message)[0]
+    '请问保证金降了多少？'
+    >>> len(pasted(message)[1])  # context: the two sentences before it
+    2
+    >>> pasted("微信小店的GMV增长了多少？")
+    ('微信小店的GMV增长了多少？', [])
+    """
+    sentences = split_sentences(message)
+    asked = [i for i, s in enumerate(sentences) if s.endswith(_ASKED)]
+    if len(message) <= PASTE_CHARS or len(sentences) < 2 or not asked:
+        return message, []
+    return sentences[asked[-1]], sentences[: asked[-1]]
 
 
 @dataclass(frozen=True)
