@@ -198,7 +198,7 @@ def install(api: FastAPI, settings: Settings) -> None:
         tokens = [t.encode() for t in settings.tokens()]
     except ValueError as exc:
         raise AssistantError(f"API tokens: {exc}") from exc
-    # one budget per client for each: the APIs, the chat's events, password tries
+    # one budget per client for each: the APIs, the chat's events, uploads, password tries
     limiters = {kind: RateLimiter(settings.rate_limit_per_minute) for kind in KINDS}
     if settings.rate_limit_per_minute:
         limiters["upload"] = RateLimiter(min(UPLOADS_PER_MINUTE, settings.rate_limit_per_minute))
