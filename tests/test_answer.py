@@ -5,7 +5,7 @@ import re
 import pytest
 
 from assistant.errors import EmptyQuestion, QuestionTooLong
-from assistant.ingest.text import search_forms
+from assistant.ingest.text import search_forms, to_simplified
 
 
 def _quoted_sentences(text: str) -> list[tuple[str, int]]:
@@ -156,3 +156,25 @@ def test_the_question_at_the_end_of_a_pasted_message_is_answered(assistant):
     answer = assistant.ask(PASTED)
     assert not answer.refused and "50%" in answer.text
     assert answer.question == "微信小店保证金降了多少？"
+
+
+@pytest.mark.parametrize(
+    "typed, fact",
+    [("微信小点的GVM增长了多少", "1.92"), ("视屏号推荐算法看什么指标", "完播率")],
+)
+def test_typos_are_read_as_the_corpus_words_they_sound_like(assistant, typed, fact):
+    answer = assistant.ask(typed)
+    assert not answer.refused and fact in to_simplified(answer.text)
+
+
+def test_spelling_leaves_real_words_and_other_scripts_alone():
+    from assistant.answer.spelling import Speller
+
+    speller = Speller(["视频号", "小程式", "城市", "gmv"])
+    for text in (
+        "那二、三線城市使用者佔比呢？",
+        "影片號和視頻號",
+        "GMV和gmv",
+        "视频号和视频的区别",
+    ):
+        assert speller.correct(text) == text

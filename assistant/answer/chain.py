@@ -42,6 +42,7 @@ from .generate import NothingSupported, generated_answer
 from .llm import LLMUnavailable, answer_chain, condensed
 from .response import FRAMES, Answer
 from .retrieval import HybridRetriever
+from .spelling import Speller
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,7 @@ class Assistant:
             index=index, k=s.k, fetch_k=s.fetch_k, rrf_k=s.rrf_k, bm25_weight=s.bm25_weight
         )
         self.index, self.retriever = index, retriever
+        self.speller = Speller(index.vocabulary)
 
     # -- the chain's steps -------------------------------------------------
 
@@ -232,6 +234,7 @@ class Assistant:
         keep = self.settings.max_history_turns
         turns = [plain_question(h[:limit]) for h in (history or [])[-keep:]] if keep else []
         question, context = pasted(question)  # a pasted message: its question, in context
+        question = self.speller.correct(question)  # 视屏号 → 视频号: words the corpus uses
         turn = Turn(question, turns + context, time.monotonic() + self.settings.llm_timeout)
         return self._events(turn, started)
 

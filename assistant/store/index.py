@@ -153,6 +153,11 @@ class Index:
         return stamp(self.location, self._chroma) != self.stamp
 
     @property
+    def vocabulary(self) -> list[str]:
+        """Every token of the passages (BM25's vocabulary: lower case, simplified)."""
+        return list(self.bm25.vocab_dict)
+
+    @property
     def documents(self) -> dict[str, dict[str, Any]]:
         """Indexed articles by doc id: title, sha256, chunk ids, indexed_at."""
         return self.manifest["documents"]

@@ -1,0 +1,111 @@
+"""Typos in questions, corrected against the corpus's own words.
+
+People type Chinese by pinyin, so their slips are homophones (微信小点 for
+微信小店) or sounds an accent merges (视屏号 for 视频号: ping/pin, one of the
+fuzzy sounds input methods offer), and Latin acronyms get letters swapped
+(GVM for GMV). A word of the question that the corpus never uses is replaced
+by the one corpus word that sounds the same, or the same under fuzzy sounds,
+or that has the same letters in another order. Only words of three or
+more characters are touched: short ones are too often real words with
+homophones of their own. The vocabulary is the index's, so new articles bring
+their own terms; nothing here lists words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+
+from pypinyin import lazy_pinyin
+
+from ..ingest.text import to_simplified
+
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]{3,}")
+_LATIN = re.compile(r"(?<![A-Za-z])[A-Za-z]{3,8}(?![A-Za-z])")
+#: corpus words this long at most are candidates (longer runs are tried in windows)
+MAX_WORD = 6
+
+
+def _fuzzy(syllable: str) -> str:
+    """A syllable as pinyin input methods' fuzzy sounds (模糊音) hear it: zh/z,
+    ch/c, sh/s, l/n, and -ang/-an, -eng/-en, -ing/-in alike. These are the
+    confusions of regional accents that make people type 视屏 for 视频.
+
+    >>> _fuzzy("ping"), _fuzzy("shi"), _fuzzy("lan")
+    ('pin', 'si', 'nan')
+    """
+    syllable = re.sub(r"^([zcs])h", r"\1", syllable)
+    syllable = re.sub(r"^l", "n", syllable)
+    return re.sub(r"(a|e|i)ng$", r"\1n", syllable)
+
+
+class Speller:
+    """Corrects a question's words against ``vocabulary`` (the index's tokens)."""
+
+    def __init__(self, vocabulary: Iterable[str]) -> None:
+        words = set(vocabulary)
+        self.known = words
+        #: pieces of corpus words: a question's piece that is one is no typo
+        self.parts = {
+            w[i:j] for w in words for i in range(len(w)) for j in range(i + 3, len(w) + 1)
+        }
+        self.by_length: dict[int, list[tuple[str, list[str]]]] = defaultdict(list)
+        self.latin: dict[str, list[str]] = defaultdict(list)
+        for word in words:
+            if 3 <= len(word) <= MAX_WORD and _HAN_RUN.fullmatch(word):
+                self.by_length[len(word)].append((word, lazy_pinyin(word)))
+            elif word.isascii() and word.isalpha() and 3 <= len(word) <= 8:
+                self.latin["".join(sorted(word))].append(word)
+
+    def correct(self, question: str) -> str:
+        """The question with its unknown words replaced by the corpus words they
+        sound like; unchanged when no single such word exists.
+
+        >>> Speller(["视频号", "微信小店", "gmv", "推荐"]).correct("视屏号和微信小点的GVM？")
+        '视频号和微信小店的GMV？'
+        >>> Speller(["视频号"]).correct("视频号和视频的区别")
+        '视频号和视频的区别'
+        """
+        question = _HAN_RUN.sub(lambda m: self._han(m.group()), question)
+        return _LATIN.sub(lambda m: self._acronym(m.group()), question)
+
+    def _han(self, run: str) -> str:
+        out, i = [], 0
+        while i < len(run):
+            for n in range(min(MAX_WORD, len(run) - i), 2, -1):
+                piece = run[i : i + n]
+                simple = to_simplified(piece)
+                if simple in self.known:  # a corpus word (in either script): kept whole
+                    out.append(piece)
+                    i += n
+                    break
+                if simple in self.parts:
+                    continue
+                found = self._sounds_like(piece)
+                if found:
+                    out.append(found)
+                    i += n
+                    break
+            else:
+                out.append(run[i])
+                i += 1
+        return "".join(out)
+
+    def _sounds_like(self, piece: str) -> str | None:
+        sound = lazy_pinyin(piece)
+        exact = [w for w, p in self.by_length[len(piece)] if p == sound]
+        if len(exact) == 1:
+            return exact[0]
+        if exact:
+            return None  # two corpus words sound alike: no guess
+        heard = [_fuzzy(x) for x in sound]
+        near = [w for w, p in self.by_length[len(piece)] if [_fuzzy(x) for x in p] == heard]
+        return near[0] if len(near) == 1 else None
+
+    def _acronym(self, word: str) -> str:
+        lower = word.lower()
+        if lower in self.known:
+            return word
+        same = [w for w in self.latin.get("".join(sorted(lower)), []) if w != lower]
+        return same[0].upper() if len(same) == 1 and word.isupper() else word
