@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 from pypinyin import lazy_pinyin
 
-from ..ingest.text import to_simplified
+from ..ingest.text import t2s
 
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{3,}")
 _LATIN = re.compile(r"(?<![A-Za-z])[A-Za-z]{3,8}(?![A-Za-z])")
@@ -50,11 +50,15 @@ class Speller:
         self.parts = {
             w[i:j] for w in words for i in range(len(w)) for j in range(i + 3, len(w) + 1)
         }
-        self.by_length: dict[int, list[tuple[str, list[str]]]] = defaultdict(list)
+        # corpus words by their sound, and by their sound under fuzzy sounds
+        self.by_sound: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        self.by_fuzzy: dict[tuple[str, ...], list[str]] = defaultdict(list)
         self.latin: dict[str, list[str]] = defaultdict(list)
-        for word in words:
+        for word in sorted(words):
             if 3 <= len(word) <= MAX_WORD and _HAN_RUN.fullmatch(word):
-                self.by_length[len(word)].append((word, lazy_pinyin(word)))
+                sound = tuple(lazy_pinyin(word))
+                self.by_sound[sound].append(word)
+                self.by_fuzzy[tuple(_fuzzy(x) for x in sound)].append(word)
             elif word.isascii() and word.isalpha() and 3 <= len(word) <= 8:
                 self.latin["".join(sorted(word))].append(word)
 
@@ -71,18 +75,24 @@ class Speller:
         return _LATIN.sub(lambda m: self._acronym(m.group()), question)
 
     def _han(self, run: str) -> str:
+        # pinyin and simplified form once per run (t2s keeps the length); pieces are slices
+        simple = t2s(run)
+        if len(simple) != len(run):
+            simple = run
+        sound = lazy_pinyin(run)
+        if len(sound) != len(run):
+            return run
         out, i = [], 0
         while i < len(run):
             for n in range(min(MAX_WORD, len(run) - i), 2, -1):
-                piece = run[i : i + n]
-                simple = to_simplified(piece)
-                if simple in self.known:  # a corpus word (in either script): kept whole
-                    out.append(piece)
+                piece = simple[i : i + n]
+                if piece in self.known:  # a corpus word (in either script): kept whole
+                    out.append(run[i : i + n])
                     i += n
                     break
-                if simple in self.parts:
+                if piece in self.parts:
                     continue
-                found = self._sounds_like(piece)
+                found = self._sounds_like(tuple(sound[i : i + n]))
                 if found:
                     out.append(found)
                     i += n
@@ -92,15 +102,12 @@ class Speller:
                 i += 1
         return "".join(out)
 
-    def _sounds_like(self, piece: str) -> str | None:
-        sound = lazy_pinyin(piece)
-        exact = [w for w, p in self.by_length[len(piece)] if p == sound]
-        if len(exact) == 1:
-            return exact[0]
+    def _sounds_like(self, sound: tuple[str, ...]) -> str | None:
+        """The one corpus word with this sound, or with it under fuzzy sounds."""
+        exact = self.by_sound.get(sound, [])
         if exact:
-            return None  # two corpus words sound alike: no guess
-        heard = [_fuzzy(x) for x in sound]
-        near = [w for w, p in self.by_length[len(piece)] if [_fuzzy(x) for x in p] == heard]
+            return exact[0] if len(exact) == 1 else None  # two alike: no guess
+        near = self.by_fuzzy.get(tuple(_fuzzy(x) for x in sound), [])
         return near[0] if len(near) == 1 else None
 
     def _acronym(self, word: str) -> str:

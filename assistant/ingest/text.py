@@ -143,6 +143,16 @@ def _tw2sp(text: str) -> str:
     )
 
 
+def t2s(text: str) -> str:
+    """OpenCC ``t2s`` alone: traditional characters as simplified, wording kept
+    (影片號 → 影片号), almost always character for character.
+
+    >>> t2s("影片號")
+    '影片号'
+    """
+    return _converter("t2s").convert(text)
+
+
 def to_simplified(text: str) -> str:
     """Mainland simplified form: ``tw2sp`` for traditional text, ``t2s`` otherwise.
 
