@@ -120,8 +120,8 @@ class Assistant:
         retriever = HybridRetriever(
             index=index, k=s.k, fetch_k=s.fetch_k, rrf_k=s.rrf_k, bm25_weight=s.bm25_weight
         )
-        self.index, self.retriever = index, retriever
-        self.speller = Speller(index.vocabulary)
+        # swapped together: a question in flight sees one index and its words
+        self.index, self.retriever, self.speller = index, retriever, Speller(index.vocabulary)
 
     # -- the chain's steps -------------------------------------------------
 

@@ -194,10 +194,7 @@ def body_limit(settings: Settings) -> Callable[[str], int]:
 
 def install(api: FastAPI, settings: Settings) -> None:
     """Add CORS, framing headers, and the token / size / rate checks to ``api``."""
-    try:
-        tokens = [t.encode() for t in settings.tokens()]
-    except ValueError as exc:
-        raise AssistantError(f"API tokens: {exc}") from exc
+    tokens = api_tokens(settings)
     # one budget per client for each: the APIs, the chat's events, uploads, password tries
     limiters = {kind: RateLimiter(settings.rate_limit_per_minute) for kind in KINDS}
     if settings.rate_limit_per_minute:
@@ -252,6 +249,15 @@ def install(api: FastAPI, settings: Settings) -> None:
         allow_methods=["GET", "POST"],
         allow_headers=["*"],  # Gradio's client sends its own headers; origins stay strict
     )
+
+
+def api_tokens(settings: Settings) -> list[bytes]:
+    """The accepted API tokens (settings and tokens file), read once at start;
+    empty = no auth. AssistantError for an unreadable tokens file."""
+    try:
+        return [t.encode() for t in settings.tokens()]
+    except ValueError as exc:
+        raise AssistantError(f"API tokens: {exc}") from exc
 
 
 def ui_logins(settings: Settings) -> list[tuple[str, str]] | None:

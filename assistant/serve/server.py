@@ -112,15 +112,18 @@ def create_server(settings: Settings, running: RunningAssistant | None = None) -
             await gate.acquire()
         except Busy as exc:
             return error_response(path, 503, str(exc), {"Retry-After": "5"})
+        keep = False  # a stream keeps its slot until it ends (see released)
         try:
             result = await run_in_threadpool(_answer, question, earlier, streaming)
+            keep = streaming
+            return result
         except InvalidQuestion as exc:
-            result = error_response(path, 422, str(exc))
+            return error_response(path, 422, str(exc))
         except AssistantError as exc:
-            result = error_response(path, 503, str(exc))
-        if isinstance(result, JSONResponse) or not streaming:
-            gate.release()
-        return result
+            return error_response(path, 503, str(exc))
+        finally:  # also when the client left while the answer was made
+            if not keep:
+                gate.release()
 
     def _answer(question: str, earlier: list[str], streaming: bool) -> Any:
         assistant = running.ready()

@@ -25,7 +25,7 @@ from ..errors import AssistantError, EmptyQuestion
 from ..ingest.uploads import UploadRejected, discard_upload, received_upload, save_upload
 from ..settings import Settings
 from ..store.location import Location, read_manifest
-from .access import authorised
+from .access import api_tokens, authorised
 from .feedback import FeedbackLog
 from .running import RunningAssistant
 from .webformat import answer_body, answer_markup, escape, text_body
@@ -73,6 +73,7 @@ class ChatHandlers:
         self.settings = running.settings
         self.feedback_log = FeedbackLog(self.settings.data_dir)
         self._answers: OrderedDict[str, dict[str, Any]] = OrderedDict()  # markup → answer
+        self._tokens = api_tokens(self.settings)  # /reply wants one when /api does
 
     def reply(self, message: str, history: list[dict[str, Any]]) -> Iterator[str]:
         """Stream the answer to ``message``: a model's checked sentences as they
@@ -108,8 +109,7 @@ class ChatHandlers:
         """One question in, the final answer markup out (the app's ``/reply``
         endpoint). With API tokens set it wants one, as ``/api`` does: it is
         the same service for scripts, not a way around the tokens."""
-        tokens = [t.encode() for t in self.settings.tokens()]
-        if tokens and not authorised(request.headers.get("authorization"), tokens):
+        if self._tokens and not authorised(request.headers.get("authorization"), self._tokens):
             raise gr.Error(
                 "Missing or wrong API token: send Authorization: Bearer <token>.",
                 print_exception=False,
