@@ -207,12 +207,15 @@ def eval_command(file: Path, as_json: bool, index_dir: Path | None) -> None:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
     for row in result["items"]:
-        ok = (
-            row["refusal_ok"]
-            and row["facts_ok"] is not False
-            and (not row["answerable"] or row["hit_rank"])
-        )
-        verdict = "refused" if row["refused"] else "answered"
+        if row["expect"] is not None:  # chit-chat: the reply's intent is what counts
+            ok, verdict = row["chitchat_ok"], row["evidence"].get("intent") or "searched"
+        else:
+            ok = (
+                row["refusal_ok"]
+                and row["facts_ok"] is not False
+                and (not row["answerable"] or row["hit_rank"])
+            )
+            verdict = "refused" if row["refused"] else "answered"
         click.echo(f"{'ok ' if ok else 'BAD'} {row['id']:<6} {verdict:<8}  {row['question']}")
     click.echo()
     for name, value in result["metrics"].items():

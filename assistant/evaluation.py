@@ -3,12 +3,14 @@
 Each line: ``id``, ``q`` (or ``turns`` for a multi-turn case: the last turn is
 asked with the earlier ones as history), ``gold`` (strings one of which a
 right passage contains), ``must`` (groups of alternatives, every group to be
-matched in the answer) and ``answerable`` (default true).
+matched in the answer) and ``answerable`` (default true); ``expect``
+(greeting, thanks, capabilities) marks chit-chat, right when the reply is
+of that intent and scored apart from questions.
 
 Strings are compared after script normalisation (t2s, and tw2sp for
 traditional text), so a simplified gold string matches a traditional passage.
 Metrics: hit@1/3/5 and MRR of the citations, fact accuracy, refusal
-accuracy, mean answer length, latency p50/p95.
+accuracy, chit-chat replies right, mean and longest answer, latency p50/p95.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class EvalItem:
     gold: list[str]
     must: list[list[str]]
     answerable: bool
+    expect: str | None = None  # chit-chat: the intent the reply must have
 
 
 def _strings(value: object) -> bool:
@@ -60,10 +63,12 @@ def load_items(path: Path) -> list[EvalItem]:
             gold, must = raw.get("gold", []), raw.get("must", [])
             if not _strings(gold) or not all(isinstance(g, list) and _strings(g) for g in must):
                 raise ValueError("'gold' must be a list of strings, 'must' a list of lists")
+            expect = raw.get("expect")
+            if expect is not None and not isinstance(expect, str):
+                raise ValueError("'expect' must be text")
+            answerable = bool(raw.get("answerable", True)) and expect is None
             items.append(
-                EvalItem(
-                    str(raw.get("id", number)), turns, gold, must, bool(raw.get("answerable", True))
-                )
+                EvalItem(str(raw.get("id", number)), turns, gold, must, answerable, expect)
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise BadEvalFile(f"{path}:{number}: not a question ({exc})") from exc
@@ -107,24 +112,30 @@ def evaluate(assistant: Assistant, items: list[EvalItem]) -> dict[str, Any]:
     for item in items:
         answer = assistant.ask(item.turns[-1], item.turns[:-1])
         rank = first_hit(answer, item.gold) if item.answerable else None
+        chat = item.expect is not None
         rows.append(
             {
                 "id": item.id,
                 "question": item.turns[-1],
                 "answerable": item.answerable,
+                "expect": item.expect,
                 "answer": answer.text,
                 "refused": answer.refused,
                 "hit_rank": rank,
                 "facts_ok": facts_ok(answer, item.must) if item.answerable else None,
-                "refusal_ok": answer.refused != item.answerable,
+                "refusal_ok": None if chat else answer.refused != item.answerable,
+                "chitchat_ok": answer.evidence.get("intent") == item.expect if chat else None,
+                "evidence": answer.evidence,
                 "citations": [c.to_dict() for c in answer.citations],
                 "latency_ms": round(answer.timings_ms["total"], 2),
             }
         )
+    chat = [r for r in rows if r["expect"] is not None]
+    rows_q = [r for r in rows if r["expect"] is None]
     answerable = [r for r in rows if r["answerable"]]
     ranks = [r["hit_rank"] for r in answerable]
     n = max(1, len(answerable))
-    answered = [len(r["answer"]) for r in rows if not r["refused"]]
+    answered = [len(r["answer"]) for r in rows_q if not r["refused"]]
     latencies = [r["latency_ms"] for r in rows]
     metrics = {
         "questions": len(rows),
@@ -132,11 +143,14 @@ def evaluate(assistant: Assistant, items: list[EvalItem]) -> dict[str, Any]:
         **{f"hit@{k}": sum(1 for r in ranks if r and r <= k) / n for k in (1, 3, 5)},
         "mrr": sum(1 / r for r in ranks if r) / n,
         "fact_accuracy": sum(1 for r in answerable if r["facts_ok"]) / n,
-        "refusal_accuracy": sum(1 for r in rows if r["refusal_ok"]) / max(1, len(rows)),
-        "unanswerable_refused": sum(1 for r in rows if not r["answerable"] and r["refused"]),
-        "unanswerable": len(rows) - len(answerable),
+        "refusal_accuracy": sum(1 for r in rows_q if r["refusal_ok"]) / max(1, len(rows_q)),
+        "unanswerable_refused": sum(1 for r in rows_q if not r["answerable"] and r["refused"]),
+        "unanswerable": len(rows_q) - len(answerable),
+        "chitchat": len(chat),
+        "chitchat_ok": sum(1 for r in chat if r["chitchat_ok"]),
         "answerable_refused": sum(1 for r in answerable if r["refused"]),
         "mean_answer_chars": statistics.fmean(answered) if answered else 0.0,
+        "max_answer_chars": max(answered, default=0),
         "latency_p50_ms": percentile(latencies, 0.5),
         "latency_p95_ms": percentile(latencies, 0.95),
     }

@@ -43,25 +43,13 @@ class Settings(BaseSettings):
     answer_max_chars: int = Field(
         200, ge=40, description="Length budget of a quoted answer (lists may use twice this)."
     )
-    min_relevance: float = Field(
-        0.45,
+    answer_threshold: float | None = Field(
+        None,
         ge=0.0,
         le=1.0,
-        description="Refuse when the best sentence scores below this (calibrated on the dev set).",
-    )
-    max_uncovered: float = Field(
-        0.35,
-        ge=0.0,
-        le=1.0,
-        description="Refuse when this (IDF-)weighted share of the question's subject words is "
-        "in no retrieved passage (快手, 月活跃).",
-    )
-    confident_relevance: float = Field(
-        0.6,
-        ge=0.0,
-        le=1.0,
-        description="A best sentence scoring this much is answered even when some of the "
-        "question's words are missing (not when a name such as 快手 is).",
+        description="Answer when the answerability model's probability is at least this; "
+        "unset = the threshold calibrated with the model (lower: fewer refusals, more "
+        "wrong answers).",
     )
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
     max_history_turns: int = Field(20, ge=0, description="Earlier turns considered in a chat.")

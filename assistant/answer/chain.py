@@ -30,18 +30,29 @@ from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from ..errors import AssistantError, EmptyQuestion, InvalidQuestion, QuestionTooLong
 from ..ingest.glossary import chinese_terms, expand
-from ..ingest.text import Script, detect_script, plain_question, to_simplified
+from ..ingest.text import (
+    Script,
+    detect_script,
+    plain_question,
+    search_tokens,
+    to_simplified,
+)
 from ..settings import Settings
 from ..store.embeddings import Embedder, make_embedder
 from ..store.index import Index
 from ..store.location import Location
+from .aliases import Aliases
 from .citecheck import CitationChecker
 from .conversation import Query, pasted, resolve
 from .extractive import compose
 from .generate import NothingSupported, generated_answer
+from .intents import IntentClassifier
 from .llm import LLMUnavailable, answer_chain, condensed
+from .matching import is_content_word
+from .policy import AnswerPolicy
 from .response import FRAMES, Answer
 from .retrieval import HybridRetriever
+from .smalltalk import ArticleCard, about_article, article_cards, chit_chat
 from .spelling import Speller
 
 log = logging.getLogger(__name__)
@@ -96,12 +107,21 @@ def _match_words(text: str, script: str) -> str:
 class Assistant:
     """Answers questions from the index built at ``settings.index_dir``."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        policy: AnswerPolicy | None = None,
+    ) -> None:
         self.settings = settings
+        self.policy = policy or AnswerPolicy.from_settings(settings)
         self.embedder = embedder or make_embedder(settings.embedder)
         self._checked = time.monotonic()
         self._reload_lock = threading.Lock()
         self.reload()
+        self.intents = IntentClassifier(
+            self.embedder.model.embed_documents, self.policy.intent_similarity
+        )
         self.chain = self._build_chain()
         # Load jieba's dictionary, OpenCC and the model now, not in the first answer.
         warm = Turn("微信", [], 0.0, query=resolve("微信", []))
@@ -120,8 +140,13 @@ class Assistant:
         retriever = HybridRetriever(
             index=index, k=s.k, fetch_k=s.fetch_k, rrf_k=s.rrf_k, bm25_weight=s.bm25_weight
         )
+        cards = article_cards(index.documents, index.records)
+        aliases = Aliases(
+            index.vocabulary, self.embedder.model.embed_documents, self.policy.alias_similarity
+        )
         # swapped together: a question in flight sees one index and its words
         self.index, self.retriever, self.speller = index, retriever, Speller(index.vocabulary)
+        self.cards, self.aliases = cards, aliases
 
     # -- the chain's steps -------------------------------------------------
 
@@ -160,10 +185,8 @@ class Assistant:
             focus=_match_words(query.focus or query.question, script),
             context=_match_words(query.text, script) if query.focus else "",
             weight=self.index.idf,
-            min_relevance=self.settings.min_relevance,
-            max_uncovered=self.settings.max_uncovered,
-            confident_relevance=self.settings.confident_relevance,
-            max_chars=self.settings.answer_max_chars,
+            aliases=self.aliases.replace,
+            policy=self.policy,
         )
         result.standalone = query.text
         result.timings_ms = turn.timed("answer", started).timings
@@ -235,8 +258,35 @@ class Assistant:
         turns = [plain_question(h[:limit]) for h in (history or [])[-keep:]] if keep else []
         question, context = pasted(question)  # a pasted message: its question, in context
         question = self.speller.correct(question)  # 视屏号 → 视频号: words the corpus uses
+        replied = self._not_a_search(question, turns)
+        if replied is not None:
+            replied.timings_ms = {"total": (time.perf_counter() - started) * 1000}
+            return iter([replied])
         turn = Turn(question, turns + context, time.monotonic() + self.settings.llm_timeout)
         return self._events(turn, started)
+
+    def _not_a_search(self, question: str, history: list[str]) -> Answer | None:
+        """The reply to a greeting, thanks, "what can you do" or a question about
+        the article itself (``intents``); None for a question to search for."""
+        script = detect_script(question)
+        tokens = search_tokens(question)
+        known = any(t in self.aliases.known and is_content_word(t) and len(t) > 1 for t in tokens)
+        match = self.intents.classify(self._embed(to_simplified(question)), known)
+        if match is None:
+            return None
+        if match.intent != "about":
+            return chit_chat(match, question, self.cards, script)
+        card = self._card_for(question, history)
+        return about_article(match, question, card, script) if card else None
+
+    def _card_for(self, question: str, history: list[str]) -> ArticleCard | None:
+        """The article "this article" means: the only one, or the one the
+        conversation is about (the best passage for it)."""
+        if len(self.cards) <= 1:
+            return self.cards[0] if self.cards else None
+        passages = self._passages_for(" ".join([*history[-1:], question]))
+        doc_id = passages[0].metadata.get("doc_id") if passages else None
+        return next((c for c in self.cards if c.doc_id == doc_id), self.cards[0])
 
     def _events(self, turn: Turn, started: float) -> Iterator[str | Answer]:
         for event in self.chain.stream(turn):

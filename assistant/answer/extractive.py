@@ -18,11 +18,13 @@ is invented. How a sentence is chosen:
   the reason a "why" question asks for;
 * a passage that addresses a language model (a prompt injection:
   ``injection.looks_like_instruction``) is never quoted;
-* **refusal**: when the best score is under ``min_relevance``; when a name
-  in the question (快手, TikTok) is in none of the passages; or when much of
-  its other content is missing and the best score is under
-  ``confident_relevance``. The answer then says so plainly and lists the
-  nearest passages.
+* **refusal**: when the answerability model (``answerability``, a logistic
+  regression fitted and cross-validated on labelled questions) puts the
+  probability that the passages answer under its threshold. The answer then
+  says so plainly and lists the nearest passages; ``evidence`` holds the
+  probability and what drove it.
+
+Every number used here lives in ``policy.AnswerPolicy``.
 
 Quotes are shown in the asker's script (``text.to_script``).
 """
@@ -38,9 +40,10 @@ from langchain_core.documents import Document
 
 from ..ingest.chunking import chunk_sentences, sentence_id
 from ..ingest.text import Script, lower_forms, to_script
-from ..settings import default
+from .answerability import FIGURE, decide, features
 from .injection import looks_like_instruction
-from .matching import Weight, coverage, length_weight, lexical, salient_tokens
+from .matching import Weight, coverage, is_content_word, length_weight, lexical, salient_tokens
+from .policy import AnswerPolicy, Scoring, Selection
 from .response import FRAMES, Answer, citation_from, cited_first, refusal
 
 _QUANTITY = re.compile(
@@ -51,8 +54,9 @@ _PERIOD = re.compile(r"\d{4}年|\d{1,2}月|同期|去年|今年|上半年|下半
 _DIGIT = re.compile(r"\d")
 _WHY = re.compile(r"为什么|為什麼|为何|為何|原因|\bwhy\b|how come", re.IGNORECASE)
 _BECAUSE = re.compile(r"原因|因为|因為|在于|在於|由于|由於|为了|為了|所以")
-# A figure: a number that is not a date (1.92倍, 200%, 4:6, 25個; not 2024年 or 12月).
-_FIGURE = re.compile(r"\d+(?:\.\d+)?(?:\s*[%％倍:：]|[个個万萬亿億场場人元])|\d+\.\d+")
+
+
+_SCORING, _SELECTION = Scoring(), Selection()
 
 
 @dataclass
@@ -74,13 +78,14 @@ def score_sentences(
     qvec: np.ndarray,
     vectors: dict[str, np.ndarray],
     weight: Weight = length_weight,
+    policy: Scoring = _SCORING,
 ) -> list[_Candidate]:
     """Every sentence of the passages, scored against the question (best first).
 
     ``tokens`` are the words to match (the follow-up's own for a follow-up),
     ``context`` the earlier question's words, which count a fifth.
     """
-    lexical_weight = 0.5 if tokens else 0.0
+    lexical_weight = policy.lexical_weight if tokens else 0.0
     wants_figure = bool(_QUANTITY.search(question))
     wants_list = bool(_LIST.search(question))
     out = []
@@ -88,24 +93,28 @@ def score_sentences(
         if looks_like_instruction(doc.page_content):  # an injection: nothing of it is quoted
             continue
         section_forms = lower_forms(doc.metadata.get("section", ""))
-        prior = 1.0 / (1.0 + 0.05 * p)
+        prior = 1.0 / (1.0 + policy.rank_decay * p)
         for i, sentence in enumerate(chunk_sentences(doc.page_content)):
             vec = vectors.get(sentence_id(sentence))
             dense = float(vec @ qvec) if vec is not None else 0.0
             forms = lower_forms(sentence)
             # the items of a list (一是…二是…) answer a "which" question under their heading
-            lex = lexical(tokens, forms, section_forms, weight, 1.0 if wants_list else 0.5)
+            share = 1.0 if wants_list else policy.heading_share
+            lex = lexical(tokens, forms, section_forms, weight, share)
             if context:
-                lex = 0.8 * lex + 0.2 * lexical(context, forms, section_forms, weight)
+                with_context = lexical(context, forms, section_forms, weight)
+                lex = (1 - policy.context_share) * lex + policy.context_share * with_context
             score = (1 - lexical_weight) * dense + lexical_weight * lex
-            if wants_figure and _FIGURE.search(sentence):
-                score += 0.12
+            if wants_figure and FIGURE.search(sentence):
+                score += policy.figure_bonus
             own = lexical(tokens, forms, [], weight)
             out.append(_Candidate(p, i, sentence, score * prior, dense, lex, own))
     return sorted(out, key=lambda c: -c.score)
 
 
-def _in_context(c: _Candidate, passages: list[Document], question: str) -> list[str]:
+def _in_context(
+    c: _Candidate, passages: list[Document], question: str, policy: Selection
+) -> list[str]:
     """The sentence with the neighbours it needs to stand alone.
 
     The sentence before it when only that one says when (a figure without a
@@ -116,16 +125,20 @@ def _in_context(c: _Candidate, passages: list[Document], question: str) -> list[
     out = [c.sentence]
     if c.position > 0 and _DIGIT.search(c.sentence) and not _PERIOD.search(c.sentence):
         before = sentences[c.position - 1]
-        if re.search(r"\d{4}年", before) and len(before) <= 40:
+        if re.search(r"\d{4}年", before) and len(before) <= policy.year_sentence:
             out.insert(0, before)
     if c.position + 1 < len(sentences):
         after = sentences[c.position + 1]
-        if len(c.sentence) < 25 or (_WHY.search(question) and _BECAUSE.search(after)):
+        if len(c.sentence) < policy.short_sentence or (
+            _WHY.search(question) and _BECAUSE.search(after)
+        ):
             out.append(after)
     return out
 
 
-def select(question: str, candidates: list[_Candidate], max_chars: int) -> list[_Candidate]:
+def select(
+    question: str, candidates: list[_Candidate], max_chars: int, policy: Selection = _SELECTION
+) -> list[_Candidate]:
     """The best sentence and up to two that add to it, within the length budget.
 
     A near-tie (90% of the best score, and half its own word matches) is
@@ -141,17 +154,20 @@ def select(question: str, candidates: list[_Candidate], max_chars: int) -> list[
     used = len(best.sentence)
     quantity = bool(_QUANTITY.search(question))
     for c in candidates[1:]:
-        if len(chosen) == 3 or used + len(c.sentence) > budget:
+        if len(chosen) == policy.max_sentences or used + len(c.sentence) > budget:
             continue
         if c.sentence in {x.sentence for x in chosen}:
             continue
-        near_tie = c.score >= 0.9 * best.score and c.in_sentence >= 0.5 * best.in_sentence
+        near_tie = (
+            c.score >= policy.tie_score * best.score
+            and c.in_sentence >= policy.tie_words * best.in_sentence
+        )
         other_figure = (
             quantity
             and c.passage != best.passage
-            and _FIGURE.search(c.sentence)
-            and c.in_sentence >= 0.7 * best.in_sentence
-            and c.score >= 0.7 * best.score
+            and FIGURE.search(c.sentence)
+            and c.in_sentence >= policy.figure_words * best.in_sentence
+            and c.score >= policy.figure_score * best.score
         )
         if near_tie or other_figure:
             chosen.append(c)
@@ -166,41 +182,50 @@ def compose(
     sentence_vectors: Callable[[list[str]], dict[str, np.ndarray]],
     script: Script,
     *,
-    focus: str = "",
+    focus: str | None = None,
     context: str = "",
     weight: Weight = length_weight,
-    min_relevance: float = default("min_relevance"),
-    max_uncovered: float = default("max_uncovered"),
-    confident_relevance: float = default("confident_relevance"),
-    max_chars: int = default("answer_max_chars"),
+    aliases: Callable[[list[str]], list[str]] = list,
+    policy: AnswerPolicy | None = None,
 ) -> Answer:
     """The cited extractive answer to ``question`` from ``passages`` (see module doc).
 
-    ``focus`` is the text whose words must be matched (the question itself,
-    a follow-up's own words, or the Chinese glossary terms of an English
-    question); ``context`` the earlier question of a follow-up.
+    ``focus`` is the text whose words must be matched (by default the question;
+    a follow-up's own words; the Chinese glossary terms of an English
+    question, which may be none); ``context`` the earlier question of a follow-up;
+    ``aliases`` puts the article's words in place of the question's
+    (``aliases.Aliases.replace``).
     """
-    tokens = salient_tokens(focus or question)
-    context_tokens = [t for t in salient_tokens(context) if t not in tokens] if context else []
+    policy = policy or AnswerPolicy()
+    tokens = aliases(salient_tokens(question if focus is None else focus))
+    context_tokens = [t for t in aliases(salient_tokens(context)) if t not in tokens]
     sentences = [s for d in passages for s in chunk_sentences(d.page_content)]
+    vectors = sentence_vectors(sentences)
     candidates = score_sentences(
-        question, tokens, context_tokens, passages, qvec, sentence_vectors(sentences), weight
+        question, tokens, context_tokens, passages, qvec, vectors, weight, policy.scoring
     )
-    best = candidates[0].score if candidates else 0.0
-    cover = coverage(tokens, passages, weight)
-    evidence = {
-        "best_score": best,
-        "uncovered": cover.share,
-        "missing_names": float(len(cover.missing_names)),
-    }
-    weak = best < min_relevance
-    off_subject = bool(cover.missing_names) or (
-        cover.share >= max_uncovered and best < confident_relevance
+    # a follow-up that names nothing (具体有哪些？) is judged with its earlier question's words
+    judged = tokens if any(map(is_content_word, tokens)) else tokens + context_tokens
+    cover = coverage(judged, passages, weight)
+    own_words = max(
+        (lexical(judged, lower_forms(c.sentence), [], weight) for c in candidates[:3]), default=0.0
     )
-    if not candidates or weak or off_subject:
+    values = features(
+        question,
+        candidates,
+        cover,
+        passages,
+        own_words=own_words,
+        content_words=sum(1 for t in judged if is_content_word(t)),
+        wants_figure=bool(_QUANTITY.search(question)),
+        english=script == "en",
+    )
+    verdict = decide(policy.answerability, values)
+    evidence = {**verdict.evidence(), "missing": cover.missing}
+    if not candidates or not verdict.answer:
         return refusal(question, passages, script, evidence=evidence)
 
-    chosen = select(question, candidates, max_chars)
+    chosen = select(question, candidates, policy.max_chars, policy.selection)
     order = cited_first((c.passage for c in chosen), range(len(passages)))
     number = {p: n for n, p in enumerate(order, start=1)}
     citations = [citation_from(number[p], passages[p]) for p in order]
@@ -208,7 +233,8 @@ def compose(
     for c in chosen:
         if c.sentence in shown:  # already quoted as another sentence's context
             continue
-        quoted = [q for q in _in_context(c, passages, question) if q not in shown]
+        in_context = _in_context(c, passages, question, policy.selection)
+        quoted = [q for q in in_context if q not in shown]
         shown.update(quoted)
         cite = citations[number[c.passage] - 1]
         cite.cited = True

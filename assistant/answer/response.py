@@ -104,8 +104,8 @@ class Answer:
     script: Script
     standalone: str = ""
     timings_ms: dict[str, float] = field(default_factory=dict)
-    # best sentence score and uncovered share: what the refusal was decided on
-    evidence: dict[str, float] = field(default_factory=dict)
+    # the answerability model's probability, threshold, features and their weights
+    evidence: dict[str, Any] = field(default_factory=dict)
     mode: str = "extractive"  # or "llm": written by the language model, then checked
     checked: int = 0  # sentences of a model answer that were checked against passages
     unsupported: int = 0  # … and removed because their passages do not back them
@@ -121,7 +121,7 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "script": self.script,
             "standalone_question": self.standalone or self.question,
-            "evidence": {k: round(v, 4) for k, v in self.evidence.items()},
+            "evidence": _rounded(self.evidence),
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "mode": self.mode,
             "checked": self.checked,
@@ -154,6 +154,13 @@ class Answer:
                 for c in further
             ]
         return "\n".join(lines)
+
+
+def _rounded(value: Any) -> Any:
+    """``value`` with every float rounded to 4 places (nested dicts too)."""
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return round(value, 4) if isinstance(value, float) else value
 
 
 def _clip(text: str, limit: int) -> str:

@@ -42,6 +42,27 @@ class Removed(BaseModel):
     reason: str
 
 
+class Evidence(BaseModel):
+    answerable: float | None = Field(
+        None, description="The answerability model's probability that the passages answer."
+    )
+    threshold: float | None = Field(None, description="Answered when at least this.")
+    features: dict[str, float] = Field(default_factory=dict, description="The model's inputs.")
+    drivers: dict[str, float] = Field(
+        default_factory=dict, description="Each input's part of the log-odds, largest first."
+    )
+    missing: list[str] = Field(
+        default_factory=list, description="The question's content words no passage holds."
+    )
+    intent: str | None = Field(
+        None, description="'greeting', 'thanks', 'capabilities' or 'about' when not a search."
+    )
+    similarity: float | None = Field(
+        None, description="Cosine of the message and the nearest example of its intent."
+    )
+    example: str | None = Field(None, description="That example.")
+
+
 class AskResponse(BaseModel):
     """What ``assistant ask --json`` prints."""
 
@@ -51,7 +72,9 @@ class AskResponse(BaseModel):
     citations: list[CitationOut]
     script: Script = Field(description="The asker's script; the answer is written in it.")
     standalone_question: str = Field(description="The question with its follow-up resolved.")
-    evidence: dict[str, float] = Field(description="Scores the refusal was decided on.")
+    evidence: Evidence = Field(
+        description="What the decision to answer or refuse was made on (empty for chit-chat)."
+    )
     timings_ms: dict[str, float]
     mode: str = Field(description="'extractive' (quoted) or 'llm' (model-written, checked).")
     checked: int = Field(description="Model sentences checked against their passages.")

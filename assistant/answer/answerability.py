@@ -1,0 +1,211 @@
+"""What the answerability model looks at: the features of one question and its passages.
+
+Each is a number the extractive answer computes anyway; the model
+(``policy.Answerability``, fitted by ``assistant.calibration``) weighs them
+into P(the passages answer the question). Why each one:
+
+* ``best``, ``dense``: how well the best sentence matches (blended score;
+  cosine alone) — weak matches are refusals;
+* ``own_words``: the IDF-weighted share of the question's words in the best
+  sentence itself — a near miss (日活 of 视频号) shares the subject but not
+  the asked-for word;
+* ``uncovered``: the weighted share of the question's content words in no
+  passage at all; ``missing_names``: names (快手, TikTok) in no passage —
+  asking about something else;
+* ``top_dense``: the best passage's cosine from retrieval;
+* ``missing_specific``: how specific the rarest missing word is in general
+  Chinese (``text.general_surprisal``, 0 when none is missing): an answerable
+  question in other words lacks everyday words (以后, 东西), a near miss
+  lacks the specific thing it asks for (佣金, 日活); ``missing_count``: how
+  many content words are missing (at most 3);
+* ``missing_number``: a number of the question (2023年, 35岁) that no passage
+  holds — the article speaks of another year or group;
+* ``unit_gap``: the question asks for a count in a unit (多少个, 几倍, 多少亿,
+  百分之几) and no figure of the best sentences is in that unit (the article
+  gives 110%, the question wants 多少个);
+* ``figure_gap``: a "how much" question whose best sentences hold no figure;
+* ``content_words``: how many words carry the question (log) — a short
+  question is easier to cover by chance;
+* ``english``: English questions are matched across languages, with lower
+  cosines and fewer words;
+* the question's type, by its grammar (``question_types``): asking the
+  assistant's opinion or a forecast (你觉得, 值不值得, do you think), a
+  definition (什么意思, stand for), how to do something (怎么申请), yes or
+  no, or why. A news article reports; it seldom defines, advises or
+  forecasts — the model learns how much each type says.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from langchain_core.documents import Document
+
+from ..ingest.text import general_surprisal, to_simplified
+from .matching import Coverage
+from .policy import Answerability
+
+FEATURES = (
+    "best",
+    "dense",
+    "own_words",
+    "uncovered",
+    "missing_names",
+    "top_dense",
+    "figure_gap",
+    "missing_specific",
+    "missing_count",
+    "missing_number",
+    "unit_gap",
+    "content_words",
+    "english",
+    "asks_opinion",
+    "asks_definition",
+    "asks_how_to",
+    "asks_yes_no",
+    "asks_why",
+)
+
+#: a figure: a number that is not a date (1.92倍, 200%, 4:6, 25個; not 2024年 or 12月)
+FIGURE = re.compile(r"\d+(?:\.\d+)?(?:\s*[%％倍:：]|[个個万萬亿億场場人元])|\d+\.\d+")
+# measure words a "how many" question names (a closed grammatical class)
+_UNIT_ASKED = re.compile(r"(?:多少|几)\s*([个倍亿万元块钱人岁场天次家点])")
+_PERCENT_ASKED = re.compile(r"百分之(?:多少|几)|几成|多少%|percent", re.IGNORECASE)
+_UNIT_FORMS = {"块": "元", "钱": "元", "点": "%"}
+
+
+class Scored(Protocol):
+    """What the features need of a scored sentence."""
+
+    sentence: str
+    score: float
+    dense: float
+
+
+_TYPES = {
+    "asks_opinion": re.compile(
+        r"你(?:们)?(?:觉得|认为|建议|估计|预测|猜|看好|怎么看)|值不值|划算|该不该|"
+        r"do you think|would you|should (?:i|we)|your (?:opinion|view)|recommend|worth it",
+        re.IGNORECASE,
+    ),
+    "asks_definition": re.compile(
+        r"什么意思|啥意思|指的?是什么|是指什么|的定义|stand for|what does \S+ mean|define",
+        re.IGNORECASE,
+    ),
+    "asks_how_to": re.compile(
+        r"(?:怎么|怎样|如何)(?:申请|开通|设置|操作|办理|注册|开|做|弄)|how (?:do|can|to|should)",
+        re.IGNORECASE,
+    ),
+    "asks_yes_no": re.compile(
+        r"[吗嗎][？?!！。]*$|是不是|是否|有没有|能不能|会不会|可不可以|"
+        r"^(?:is|are|does|do|did|can|will|was|were|has|have)\b",
+        re.IGNORECASE,
+    ),
+    "asks_why": re.compile(r"为什么|为啥|为何|原因|\bwhy\b|how come", re.IGNORECASE),
+}
+
+
+def question_types(question: str) -> dict[str, float]:
+    """1 for each type the question's grammar shows (see ``_TYPES``), else 0.
+
+    >>> t = question_types("你觉得小店明年能干过抖音吗？")
+    >>> t["asks_opinion"], t["asks_yes_no"], t["asks_why"]
+    (1.0, 1.0, 0.0)
+    """
+    text = to_simplified(question).strip()
+    return {name: float(bool(pattern.search(text))) for name, pattern in _TYPES.items()}
+
+
+@dataclass(frozen=True)
+class _Nothing:
+    sentence: str = ""
+    score: float = 0.0
+    dense: float = 0.0
+
+
+def features(
+    question: str,
+    candidates: Sequence[Scored],
+    cover: Coverage,
+    passages: list[Document],
+    *,
+    own_words: float,
+    content_words: int,
+    wants_figure: bool,
+    english: bool,
+) -> dict[str, float]:
+    """The model's inputs for one question (see the module doc)."""
+    best = candidates[0] if candidates else _Nothing()
+    top = candidates[:3]
+    dense = [d.metadata.get("dense") for d in passages]
+    return {
+        "best": best.score,
+        "dense": max((c.dense for c in top), default=0.0),
+        "own_words": own_words,
+        "uncovered": cover.share,
+        "missing_names": float(min(2, len(cover.missing_names))),
+        "top_dense": max((float(d) for d in dense if d is not None), default=0.0),
+        "missing_specific": max(map(general_surprisal, cover.missing), default=0.0),
+        "missing_count": float(min(3, len(cover.missing))),
+        "missing_number": float(any(t.replace(".", "").isdigit() for t in cover.missing)),
+        "unit_gap": float(unit_gap(question, [c.sentence for c in top])),
+        "figure_gap": float(wants_figure and not any(FIGURE.search(c.sentence) for c in top)),
+        "content_words": math.log1p(content_words),
+        "english": float(english),
+        **question_types(question),
+    }
+
+
+def asked_unit(question: str) -> str | None:
+    """The unit a "how many" question asks its figure in (个, 倍, %, 亿 …), if any.
+
+    >>> asked_unit("优质内容主播总共有多少个"), asked_unit("GMV翻了几倍"), asked_unit("涨了多少")
+    ('个', '倍', None)
+    >>> asked_unit("占百分之多少"), asked_unit("具体是多少亿啊")
+    ('%', '亿')
+    """
+    if _PERCENT_ASKED.search(question):
+        return "%"
+    m = _UNIT_ASKED.search(to_simplified(question))
+    return _UNIT_FORMS.get(m.group(1), m.group(1)) if m else None
+
+
+def unit_gap(question: str, sentences: list[str]) -> bool:
+    """Does the question ask for a unit that no figure of ``sentences`` is in?"""
+    unit = asked_unit(question)
+    if unit is None:
+        return False
+    forms = {unit, *(k for k, v in _UNIT_FORMS.items() if v == unit)}
+    figures = [m.group() for s in sentences for m in FIGURE.finditer(to_simplified(s))]
+    return not any(f.rstrip().endswith(tuple(forms)) or (unit == "%" and "%" in f) for f in figures)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The decision and what drove it (shown as ``evidence`` in ``--json``)."""
+
+    answer: bool
+    probability: float
+    threshold: float
+    values: dict[str, float]
+    drivers: dict[str, float]  # each feature's part of the log-odds, largest first
+
+    def evidence(self) -> dict[str, object]:
+        return {
+            "answerable": self.probability,
+            "threshold": self.threshold,
+            "features": self.values,
+            "drivers": self.drivers,
+        }
+
+
+def decide(model: Answerability, values: dict[str, float]) -> Verdict:
+    """Answer when the model's probability reaches its threshold."""
+    parts = model.contributions(values)
+    drivers = dict(sorted(parts.items(), key=lambda kv: -abs(kv[1])))
+    p = model.probability(values)
+    return Verdict(p >= model.threshold, p, model.threshold, values, drivers)

@@ -1,0 +1,225 @@
+"""Fit the answerability model on labelled question sets, cross-validated by set.
+
+    python -m assistant.calibration            # fit, report, write the model
+    python -m assistant.calibration --check    # report only
+
+Every question of the sets is answered with a policy that never refuses, so
+each one yields the features the real decision sees (``answerability``) and
+its label: does the article answer it? A logistic regression (scikit-learn,
+a dev dependency: the product only applies the weights) is fitted on them.
+
+Honest figures come from **leave-one-set-out** cross-validation: each set
+(written by a different writer) is scored by a model fitted on the others,
+the way a new writer's questions meet the product. The threshold is chosen
+on those out-of-fold probabilities (the most right outcomes: answers with
+their facts right plus refused unanswerables), never on a set's own fit;
+so is how close a word must be to stand for an article's word (``aliases``). The model shipped is
+then fitted on all sets, with that threshold; the file records the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .answer.answerability import FEATURES
+from .answer.chain import Assistant
+from .answer.policy import MODEL_FILE, Answerability, AnswerPolicy
+from .evaluation import EvalItem, facts_ok, load_items
+from .settings import Settings
+
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+#: the labelled sets: each written by a different writer who saw only the article
+SETS = (
+    "dev_questions.jsonl",
+    "heldout_questions.jsonl",
+    "blind_questions.jsonl",
+    "fresh/a_questions.jsonl",
+    "fresh/b_questions.jsonl",
+    "fresh/c_questions.jsonl",
+    "fresh/d_questions.jsonl",
+)
+#: word-alias similarities compared (1 = none)
+ALIAS_CHOICES = [0.7, 0.75, 0.8, 0.85, 1.0]
+#: a model that answers everything: features are collected, nothing is refused
+ALWAYS = Answerability(
+    FEATURES, (0.0,) * len(FEATURES), (1.0,) * len(FEATURES), (0.0,) * len(FEATURES), 0.0, 0.0
+)
+
+
+@dataclass
+class Sample:
+    set: str
+    id: str
+    values: dict[str, float]
+    answerable: bool
+    right_if_answered: bool
+    missing: list[str]
+    question: str
+
+
+def collect(assistant: Assistant, sets: dict[str, list[EvalItem]]) -> list[Sample]:
+    """One sample per question that reaches the answerability decision
+    (chit-chat and questions about the article itself do not)."""
+    samples = []
+    for name, items in sets.items():
+        for item in items:
+            answer = assistant.ask(item.turns[-1], item.turns[:-1])
+            values = answer.evidence.get("features")
+            if values is None:
+                continue
+            right = item.answerable and facts_ok(answer, item.must)
+            samples.append(
+                Sample(
+                    name,
+                    item.id,
+                    values,
+                    item.answerable,
+                    right,
+                    answer.evidence["missing"],
+                    item.turns[-1],
+                )
+            )
+    return samples
+
+
+def _matrix(samples: list[Sample]) -> tuple[np.ndarray, np.ndarray]:
+    x = np.array([[s.values[f] for f in FEATURES] for s in samples], dtype=float)
+    y = np.array([s.answerable for s in samples], dtype=int)
+    return x, y
+
+
+def fit(samples: list[Sample], threshold: float = 0.5, c: float = 1.0) -> Answerability:
+    """A standardised logistic regression on ``samples``."""
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = _matrix(samples)
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=c, max_iter=1000).fit((x - mean) / scale, y)
+    return Answerability(
+        FEATURES,
+        tuple(mean.tolist()),
+        tuple(scale.tolist()),
+        tuple(model.coef_[0].tolist()),
+        float(model.intercept_[0]),
+        threshold,
+    )
+
+
+def out_of_fold(samples: list[Sample], c: float = 1.0) -> np.ndarray:
+    """Each sample's probability from a model fitted without its set."""
+    probs = np.zeros(len(samples))
+    for name in dict.fromkeys(s.set for s in samples):
+        train = [s for s in samples if s.set != name]
+        model = fit(train, c=c)
+        for i, s in enumerate(samples):
+            if s.set == name:
+                probs[i] = model.probability(s.values)
+    return probs
+
+
+def best_threshold(samples: list[Sample], probs: np.ndarray) -> float:
+    """The threshold with the most right outcomes: answerable questions answered
+    with their facts right, plus unanswerable ones refused (the lowest on a tie:
+    a refusal of an answerable question is the failure users meet most)."""
+    right = np.array([s.right_if_answered for s in samples])
+    unanswerable = np.array([not s.answerable for s in samples])
+    best, best_score = 0.5, -1
+    for t in np.unique(np.round(probs, 3)):
+        answered = probs >= t
+        score = int((answered & right).sum() + (~answered & unanswerable).sum())
+        if score > best_score:
+            best, best_score = float(t), score
+    return best
+
+
+def report(samples: list[Sample], probs: np.ndarray, threshold: float) -> dict[str, Any]:
+    """Per set: answerable right (answered and its facts right), answerable refused,
+    unanswerable refused — for out-of-fold probabilities at ``threshold``."""
+    out: dict[str, Any] = {}
+    for name in [*dict.fromkeys(s.set for s in samples), "all"]:
+        rows = [(s, p) for s, p in zip(samples, probs, strict=True) if name in ("all", s.set)]
+        yes = [(s, p) for s, p in rows if s.answerable]
+        no = [(s, p) for s, p in rows if not s.answerable]
+        out[name] = {
+            "answerable": len(yes),
+            "fact_accuracy": round(
+                float(
+                    sum(s.right_if_answered and p >= threshold for s, p in yes) / max(1, len(yes))
+                ),
+                3,
+            ),
+            "answerable_refused": int(sum(p < threshold for _, p in yes)),
+            "unanswerable": len(no),
+            "unanswerable_refused": int(sum(p < threshold for _, p in no)),
+        }
+    return out
+
+
+def calibrate(
+    settings: Settings, sets: dict[str, list[EvalItem]], alias_similarity: float
+) -> tuple[list[Sample], np.ndarray, float, dict[str, Any]]:
+    """Samples, their out-of-fold probabilities, the threshold and the figures,
+    with aliases at ``alias_similarity``."""
+    policy = AnswerPolicy(answerability=ALWAYS, alias_similarity=alias_similarity)
+    samples = collect(Assistant(settings, policy=policy), sets)
+    probs = out_of_fold(samples)
+    threshold = best_threshold(samples, probs)
+    return samples, probs, threshold, report(samples, probs, threshold)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="report only; write nothing")
+    parser.add_argument("--index-dir", type=Path, default=None)
+    parser.add_argument(
+        "--alias-similarity",
+        type=float,
+        nargs="+",
+        default=ALIAS_CHOICES,
+        help="values to compare by cross-validation (1 = no aliases)",
+    )
+    args = parser.parse_args()
+    settings = Settings(**({"index_dir": args.index_dir} if args.index_dir else {}))
+    sets = {name: load_items(DATA / name) for name in SETS}
+    runs = {}
+    for similarity in args.alias_similarity:
+        runs[similarity] = calibrate(settings, sets, similarity)
+        cv = runs[similarity][3]["all"]
+        print(f"aliases at {similarity}: threshold {runs[similarity][2]:.3f}, {cv}")
+    # the most right outcomes out of fold: facts right + unanswerables refused
+    chosen = max(
+        runs,
+        key=lambda a: (
+            runs[a][3]["all"]["fact_accuracy"] * runs[a][3]["all"]["answerable"]
+            + runs[a][3]["all"]["unanswerable_refused"]
+        ),
+    )
+    samples, _, threshold, figures = runs[chosen]
+    fitted = fit(samples, threshold)
+    about = {
+        "trained_on": list(SETS),
+        "samples": len(samples),
+        "alias_similarity": chosen,
+        "threshold_from": "most right outcomes on leave-one-set-out probabilities",
+        "leave_one_set_out": figures,
+    }
+    model = Answerability(
+        fitted.features, fitted.mean, fitted.scale, fitted.coef, fitted.intercept, threshold, about
+    )
+    print(json.dumps(about, ensure_ascii=False, indent=1))
+    print("weights:", dict(zip(FEATURES, np.round(model.coef, 3).tolist(), strict=True)))
+    if not args.check:
+        target = Path(__file__).resolve().parent / "answer" / MODEL_FILE
+        target.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=1) + "\n")
+        print(f"wrote {target}")
+
+
+if __name__ == "__main__":
+    main()
