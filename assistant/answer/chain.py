@@ -29,6 +29,7 @@ from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from ..errors import AssistantError, EmptyQuestion, InvalidQuestion, QuestionTooLong
+from ..ingest.colloquial import standardise
 from ..ingest.glossary import chinese_terms, expand
 from ..ingest.text import (
     Script,
@@ -258,6 +259,8 @@ class Assistant:
         turns = [plain_question(h[:limit]) for h in (history or [])[-keep:]] if keep else []
         question, context = pasted(question)  # a pasted message: its question, in context
         question = self.speller.correct(question)  # 视屏号 → 视频号: words the corpus uses
+        question = standardise(question)  # 卖得咋样 → 销售 GMV 怎么样: written words
+        turns = [standardise(t) for t in turns]
         replied = self._not_a_search(question, turns)
         if replied is not None:
             replied.timings_ms = {"total": (time.perf_counter() - started) * 1000}

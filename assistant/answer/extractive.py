@@ -208,7 +208,17 @@ def compose(
     judged = tokens if any(map(is_content_word, tokens)) else tokens + context_tokens
     cover = coverage(judged, passages, weight)
     own_words = max(
-        (lexical(judged, lower_forms(c.sentence), [], weight) for c in candidates[:3]), default=0.0
+        (
+            lexical(
+                judged,
+                lower_forms(c.sentence),
+                lower_forms(passages[c.passage].metadata.get("section", "")),
+                weight,
+                policy.scoring.heading_share,
+            )
+            for c in candidates[:3]
+        ),
+        default=0.0,
     )
     values = features(
         question,

@@ -34,8 +34,25 @@ _FRAME_WORDS = frozenset(
     "增加 增长 上涨 下降 降低 提高 涨幅 降幅 数量 人数 比例 占比 多少钱 一共 总共 客户 "
     "大概 大约 目前 现在 能否".split()
 )
+# POS flags of words that only shape a sentence (pronouns, conjunctions, adverbs,
+# particles, place words): never words to match
+_FUNCTION = frozenset("r c d p u y e o f uj ul uz ug ud uv".split())
 # POS flags of words that do not name a subject (verbs but verbal nouns, adverbs, …).
 _NOT_CONTENT = ("v", "vd", "vg", "vi", "vq", "d", "p", "c", "u", "r", "y", "e", "o", "m", "b")
+
+
+def is_function_word(token: str) -> bool:
+    """A pronoun, conjunction, adverb, particle or place word (咋样, 还是, 必须,
+    以后 — by jieba's part of speech), or a question's numeral (几倍, 多少):
+    words that shape a question but name nothing to look for.
+
+    >>> [is_function_word(w) for w in ("咋样", "以后", "几倍", "小店", "增长")]
+    [True, True, True, False, False]
+    """
+    flag = pos_flag(token)
+    if flag == "m":
+        return any(c in token for c in "几多")
+    return flag in _FUNCTION
 
 
 def length_weight(token: str) -> float:
@@ -57,7 +74,7 @@ def salient_tokens(text: str) -> list[str]:
     tokens = [
         t
         for t in dict.fromkeys(search_tokens(text))
-        if t not in _FRAME_WORDS and (len(t) > 1 or t.isascii())
+        if t not in _FRAME_WORDS and (len(t) > 1 or t.isascii()) and not is_function_word(t)
     ]
     return [t for t in tokens if not any(t != o and t in o for o in tokens)]
 
