@@ -7,8 +7,8 @@ into P(the passages answer the question). Why each one:
 * ``best``, ``dense``: how well the best sentence matches (blended score;
   cosine alone) — weak matches are refusals;
 * ``own_words``: the IDF-weighted share of the question's words in the best
-  sentences themselves (a word in the heading above counts half) — a near miss (日活 of 视频号) shares the subject but not
-  the asked-for word;
+  sentences themselves (a word in the heading above counts half) — a near
+  miss (日活 of 视频号) shares the subject but not the asked-for word;
 * ``uncovered``: the weighted share of the question's content words in no
   passage at all; ``missing_names``: names (快手, TikTok) in no passage —
   asking about something else;
