@@ -29,6 +29,7 @@ from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from ..errors import AssistantError, EmptyQuestion, InvalidQuestion, QuestionTooLong
+from ..ingest.chunking import sentence_id
 from ..ingest.colloquial import standardise
 from ..ingest.glossary import chinese_terms, expand
 from ..ingest.text import (
@@ -62,6 +63,8 @@ log = logging.getLogger(__name__)
 #: small request to the Chroma server)
 INDEX_CHECK_S = 2.0
 
+#: headings embedded at question time, kept (cleared when this many)
+_EXTRA_VECTORS = 4096
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
 
 
@@ -116,6 +119,7 @@ class Assistant:
     ) -> None:
         self.settings = settings
         self.policy = policy or AnswerPolicy.from_settings(settings)
+        self._extra_vectors: dict[str, np.ndarray] = {}
         self.embedder = embedder or make_embedder(settings.embedder)
         self._checked = time.monotonic()
         self._reload_lock = threading.Lock()
@@ -168,6 +172,20 @@ class Assistant:
         assert turn.query is not None  # resolved first
         return turn.timed("retrieve", started, passages=self._passages_for(turn.query.text))
 
+    def _sentence_vectors(self, sentences: list[str]) -> dict[str, np.ndarray]:
+        """Stored sentence vectors; a sentence the index has none for (a heading)
+        is embedded here, once (its simplified form, as the index does)."""
+        vectors = self.index.sentence_vectors(sentences)
+        missing = [s for s in dict.fromkeys(sentences) if sentence_id(s) not in vectors]
+        for s in missing:
+            key = sentence_id(s)
+            if key not in self._extra_vectors:
+                if len(self._extra_vectors) >= _EXTRA_VECTORS:
+                    self._extra_vectors.clear()
+                self._extra_vectors[key] = self._embed(to_simplified(s))
+            vectors[key] = self._extra_vectors[key]
+        return vectors
+
     def _embed(self, text: str) -> np.ndarray:
         return np.asarray(self.embedder.model.embed_query(text), dtype=np.float32)
 
@@ -181,7 +199,7 @@ class Assistant:
             query.question,
             turn.passages,
             self._embed(to_simplified(expand(query.text))),
-            self.index.sentence_vectors,
+            self._sentence_vectors,
             script,
             focus=_match_words(query.focus or query.question, script),
             context=_match_words(query.text, script) if query.focus else "",

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.documents import Document
 
-from ..ingest.chunking import chunk_sentences, sentence_id
+from ..ingest.chunking import SECTION_SEP, chunk_sentences, sentence_id
 from ..ingest.text import Script, lower_forms, to_script
 from .answerability import FIGURE, decide, features
 from .injection import looks_like_instruction
@@ -70,6 +70,27 @@ class _Candidate:
     in_sentence: float  # lexical coverage by the sentence alone, headings aside
 
 
+#: the position of a passage's heading among its quotable sentences
+HEADING = -1
+_NUMBERING = re.compile(r"^\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})[.、．]\s*")
+
+
+def quotable(doc: Document, heading_chars: int) -> list[tuple[int, str]]:
+    """The passage's sentences by position, after its heading when that says
+    something itself ("AI生成影片內容不會被刻意區分。": at least ``heading_chars``
+    long) — articles often put the answer in the heading.
+
+    >>> section = "影片號 › 5. AI生成影片內容不會被刻意區分。"
+    >>> doc = Document("正文一句。", metadata={"section": section})
+    >>> quotable(doc, 8)
+    [(-1, 'AI生成影片內容不會被刻意區分。'), (0, '正文一句。')]
+    """
+    sentences = list(enumerate(chunk_sentences(doc.page_content)))
+    last = doc.metadata.get("section", "").split(SECTION_SEP)[-1]
+    heading = _NUMBERING.sub("", last).strip()
+    return [(HEADING, heading), *sentences] if len(heading) >= heading_chars else sentences
+
+
 def score_sentences(
     question: str,
     tokens: list[str],
@@ -79,6 +100,7 @@ def score_sentences(
     vectors: dict[str, np.ndarray],
     weight: Weight = length_weight,
     policy: Scoring = _SCORING,
+    heading_chars: int = _SELECTION.heading_chars,
 ) -> list[_Candidate]:
     """Every sentence of the passages, scored against the question (best first).
 
@@ -94,15 +116,16 @@ def score_sentences(
             continue
         section_forms = lower_forms(doc.metadata.get("section", ""))
         prior = 1.0 / (1.0 + policy.rank_decay * p)
-        for i, sentence in enumerate(chunk_sentences(doc.page_content)):
+        for i, sentence in quotable(doc, heading_chars):
             vec = vectors.get(sentence_id(sentence))
             dense = float(vec @ qvec) if vec is not None else 0.0
             forms = lower_forms(sentence)
             # the items of a list (一是…二是…) answer a "which" question under their heading
             share = 1.0 if wants_list else policy.heading_share
-            lex = lexical(tokens, forms, section_forms, weight, share)
+            heading = [] if i == HEADING else section_forms
+            lex = lexical(tokens, forms, heading, weight, share)
             if context:
-                with_context = lexical(context, forms, section_forms, weight)
+                with_context = lexical(context, forms, heading, weight)
                 lex = (1 - policy.context_share) * lex + policy.context_share * with_context
             score = (1 - lexical_weight) * dense + lexical_weight * lex
             if wants_figure and FIGURE.search(sentence):
@@ -121,6 +144,8 @@ def _in_context(
     year); the sentence after it when it is too short to carry an answer, or
     when the question asks why and the next sentence gives the reason.
     """
+    if c.position == HEADING:  # a heading is quoted alone: it sums up its section
+        return [c.sentence]
     sentences = chunk_sentences(passages[c.passage].page_content)
     out = [c.sentence]
     if c.position > 0 and _DIGIT.search(c.sentence) and not _PERIOD.search(c.sentence):
@@ -141,7 +166,7 @@ def select(
 ) -> list[_Candidate]:
     """The best sentence and up to two that add to it, within the length budget.
 
-    A near-tie (90% of the best score, and half its own word matches) is
+    A heading that leads brings its passage's best sentence. A near-tie (90% of the best score, and half its own word matches) is
     kept; so is, for a "how much"
     question, a figure from another passage that matches the question's words
     about as well: two periods or two metrics, each shown with its citation.
@@ -151,7 +176,13 @@ def select(
     budget = max_chars * (2 if _LIST.search(question) else 1)
     best = candidates[0]
     chosen = [best]
-    used = len(best.sentence)
+    if best.position == HEADING:  # a heading sums up; its passage's best sentence says it
+        body = next(
+            (c for c in candidates if c.passage == best.passage and c.position != HEADING), None
+        )
+        if body is not None and len(best.sentence) + len(body.sentence) <= budget:
+            chosen.append(body)
+    used = sum(len(c.sentence) for c in chosen)
     quantity = bool(_QUANTITY.search(question))
     for c in candidates[1:]:
         if len(chosen) == policy.max_sentences or used + len(c.sentence) > budget:
@@ -199,11 +230,16 @@ def compose(
     policy = policy or AnswerPolicy()
     tokens = aliases(salient_tokens(question if focus is None else focus))
     context_tokens = [t for t in aliases(salient_tokens(context)) if t not in tokens]
-    sentences = [s for d in passages for s in chunk_sentences(d.page_content)]
+    chars = policy.selection.heading_chars
+    sentences = [s for d in passages for _, s in quotable(d, chars)]
     vectors = sentence_vectors(sentences)
     candidates = score_sentences(
-        question, tokens, context_tokens, passages, qvec, vectors, weight, policy.scoring
+        question, tokens, context_tokens, passages, qvec, vectors, weight, policy.scoring, chars
     )
+    # answerability is judged on the body's sentences: a heading is a summary
+    # that matches many questions of its section (calibration agreed: fewer right
+    # outcomes out of fold when headings counted)
+    body = [c for c in candidates if c.position != HEADING]
     # a follow-up that names nothing (具体有哪些？) is judged with its earlier question's words
     judged = tokens if any(map(is_content_word, tokens)) else tokens + context_tokens
     cover = coverage(judged, passages, weight)
@@ -216,13 +252,13 @@ def compose(
                 weight,
                 policy.scoring.heading_share,
             )
-            for c in candidates[:3]
+            for c in body[:3]
         ),
         default=0.0,
     )
     values = features(
         question,
-        candidates,
+        body,
         cover,
         passages,
         own_words=own_words,

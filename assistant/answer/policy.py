@@ -57,6 +57,8 @@ class Selection:
     short_sentence: int = 25
     #: the sentence before is brought for its year only when it is at most this long
     year_sentence: int = 40
+    #: a heading this long is a statement that may be quoted (shorter: a name, 影片號)
+    heading_chars: int = 8
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ simplified and traditional script alike, so that search and word matching
 see the words the articles use.
 
 >>> standardise("小店今年卖得咋样")
-'小店今年销售 GMV怎么样'
+'小店今年GMV怎么样'
 >>> standardise("服務號係乜嘢？")
 '服務號是什麼？'
 """
