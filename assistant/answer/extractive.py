@@ -166,10 +166,11 @@ def select(
 ) -> list[_Candidate]:
     """The best sentence and up to two that add to it, within the length budget.
 
-    A heading that leads brings its passage's best sentence. A near-tie (90% of the best score, and half its own word matches) is
-    kept; so is, for a "how much"
-    question, a figure from another passage that matches the question's words
-    about as well: two periods or two metrics, each shown with its citation.
+    A heading that leads brings its passage's best sentence. A near-tie (90%
+    of the best score, and half its own word matches) is kept; so is, for a
+    "how much" question, a figure from another passage that matches the
+    question's words about as well: two periods or two metrics, each shown
+    with its citation.
     """
     if not candidates:
         return []
