@@ -62,7 +62,8 @@ def test_follow_up_uses_the_chat_history(handlers):
 
 def test_not_found_says_so_with_nearest_passages(handlers):
     final = _final(handlers, "快手电商的GMV是多少？")[-1]
-    assert "没有找到" in final and "**最接近的段落**" in final and "<sup>" not in final
+    assert "没有找到" in final and "**最接近的段落（并非答案）**" in final and "<sup>" not in final
+    assert final.count("<details>") == 3  # every nearest passage, not only a quoted one
 
 
 def test_markup_in_questions_and_passages_is_text(handlers):

@@ -270,7 +270,9 @@ def compose(
     verdict = decide(policy.answerability, values)
     evidence = {**verdict.evidence(), "missing": cover.missing}
     if not candidates or not verdict.answer:
-        return refusal(question, passages, script, evidence=evidence)
+        touches = body and verdict.probability >= policy.hint_share * verdict.threshold
+        hint = (passages[body[0].passage], body[0].sentence) if touches else None
+        return refusal(question, passages, script, hint, evidence=evidence)
 
     chosen = select(question, candidates, policy.max_chars, policy.selection)
     order = cited_first((c.passage for c in chosen), range(len(passages)))

@@ -133,6 +133,10 @@ class AnswerPolicy:
     selection: Selection = Selection()
     #: length budget of the quoted answer (twice this for a list)
     max_chars: int = default("answer_max_chars")
+    #: a refusal quotes the closest sentence (as not a direct answer) when the
+    #: probability reaches this share of the threshold: the article touches the
+    #: subject (set by hand: half way to answering)
+    hint_share: float = 0.5
     #: a message is chit-chat or about the article when its nearest example
     #: (``intents.EXEMPLARS``) is at least this similar: on the labelled lines
     #: of the question sets, greetings and thanks scored ≥ 0.63 and no

@@ -25,7 +25,8 @@ FRAMES: dict[Script, dict[str, str]] = {
         "refusal_empty": "抱歉，文章中没有找到这个问题的答案。",
         "sources": "来源",
         "further": "其他相关段落",
-        "nearest": "最接近的段落",
+        "nearest": "最接近的段落（并非答案）",
+        "hint": "文章中最接近的一句（不是直接答案）：",
         "whole": "展开全文段落",
         "llm_down": "（语言模型暂时不可用，以下为文章原文摘录。）",
         "llm_unchecked": "（语言模型的回答未能通过引用核查，以下为文章原文摘录。）",
@@ -38,7 +39,8 @@ FRAMES: dict[Script, dict[str, str]] = {
         "refusal_empty": "抱歉，文章中沒有找到這個問題的答案。",
         "sources": "來源",
         "further": "其他相關段落",
-        "nearest": "最接近的段落",
+        "nearest": "最接近的段落（並非答案）",
+        "hint": "文章中最接近的一句（不是直接答案）：",
         "whole": "展開全文段落",
         "llm_down": "（語言模型暫時無法使用，以下為文章原文摘錄。）",
         "llm_unchecked": "（語言模型的回答未能通過引用核查，以下為文章原文摘錄。）",
@@ -51,7 +53,8 @@ FRAMES: dict[Script, dict[str, str]] = {
         "refusal_empty": "I could not find the answer in the articles.",
         "sources": "Sources",
         "further": "Related passages",
-        "nearest": "Nearest passages",
+        "nearest": "Nearest passages (not an answer)",
+        "hint": "The closest sentence in the articles (not a direct answer):",
         "whole": "Show the whole passage",
         "llm_down": "(The language model is unavailable; quoting the articles instead.)",
         "llm_unchecked": "(The model's answer failed the citation check; quoting the articles "
@@ -139,7 +142,7 @@ class Answer:
     def sources_text(self) -> str:
         """Cited passages in full, the others in one line each."""
         frame = FRAMES[self.script]
-        lines = [f"{frame['sources']}:"]
+        lines = [f"{frame['nearest' if self.refused else 'sources']}:"]
         further = [c for c in self.citations if not c.cited and not self.refused]
         for c in self.citations:
             if c in further:
@@ -189,10 +192,29 @@ def nearest(passages: list[Document], n: int = 3) -> list[Citation]:
     return [citation_from(i + 1, d) for i, d in enumerate(shown)]
 
 
-def refusal(question: str, passages: list[Document], script: Script, **fields: Any) -> Answer:
-    """The answer that says the passages do not answer, with the nearest ones."""
+def refusal(
+    question: str,
+    passages: list[Document],
+    script: Script,
+    hint: tuple[Document, str] | None = None,
+    **fields: Any,
+) -> Answer:
+    """The answer that says the passages do not answer, with the nearest ones.
+
+    ``hint``: a passage and its sentence closest to the question, quoted
+    under a line that says it is not a direct answer (the answer stays a
+    refusal) — where the article touches the subject, the asker sees what
+    it does say.
+    """
     citations = nearest(passages)
     text = FRAMES[script]["refusal" if citations else "refusal_empty"]
+    if hint is not None:
+        doc, sentence = hint
+        cite = next((c for c in citations if c.text == doc.page_content), None)
+        if cite is not None:
+            cite.cited, cite.quotes = True, [sentence]
+            close = f"{FRAMES[script]['hint']}\n{to_script(sentence, script)}[{cite.n}]"
+            text = f"{FRAMES[script]['refusal_empty']}\n{close}"
     return Answer(question, text, True, citations, script, **fields)
 
 

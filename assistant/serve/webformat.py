@@ -72,7 +72,11 @@ def answer_markup(answer: Answer) -> str:
     """The whole chat message: answer, then its cited sources (or nearest passages)."""
     frame = FRAMES[answer.script]
     sources, nearest, whole = frame["sources"], frame["nearest"], frame["whole"]
-    cited = [c for c in answer.citations if c.cited] or answer.citations[:3]
+    cited = (
+        answer.citations[:3]
+        if answer.refused
+        else [c for c in answer.citations if c.cited] or answer.citations[:3]
+    )
     parts = [answer_body(answer)]
     if cited:
         parts.append(f"**{nearest if answer.refused else sources}**")
