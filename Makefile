@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test index chat ui bench lint format clean
+.PHONY: run test index chat ui bench calibrate lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ chat: index
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q
+
+# refit the answerability model on tests/data (leave-one-set-out figures printed)
+calibrate: $(VENV)/.installed-dev index
+	$(BIN)/python -m assistant.calibration
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m assistant.bench

@@ -183,13 +183,14 @@ def select(
         )
         if body is not None and len(best.sentence) + len(body.sentence) <= budget:
             chosen.append(body)
+            best = body  # what else joins is measured against the body's sentence
     used = sum(len(c.sentence) for c in chosen)
     quantity = bool(_QUANTITY.search(question))
     for c in candidates[1:]:
         if len(chosen) == policy.max_sentences or used + len(c.sentence) > budget:
             continue
-        if c.sentence in {x.sentence for x in chosen}:
-            continue
+        if c.sentence in {x.sentence for x in chosen} or c.position == HEADING:
+            continue  # a heading only leads: what follows is said in full, with its period
         near_tie = (
             c.score >= policy.tie_score * best.score
             and c.in_sentence >= policy.tie_words * best.in_sentence

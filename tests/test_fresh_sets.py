@@ -1,0 +1,36 @@
+"""Regression gates on issue 12's four fresh sets (``tests/data/fresh``).
+
+Their first-contact scores are in ``FIRST_CONTACT.md``; the answerability
+model has since been fitted on them (with the other sets), so the figures
+here are tuning figures, the floor they must not fall under. The honest
+estimate is the leave-one-set-out figures the model file records
+(``test_calibration``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.evaluation import evaluate, load_items
+
+FRESH = Path(__file__).parent / "data" / "fresh"
+
+# set: (fact accuracy ≥, answerable refused ≤, unanswerable refused ≥, chit-chat right ≥)
+FLOORS = {
+    "a_questions.jsonl": (0.73, 14, 20, 0),
+    "b_questions.jsonl": (0.62, 9, 15, 12),
+    "c_questions.jsonl": (0.78, 8, 34, 0),
+    "d_questions.jsonl": (0.8, 3, 14, 0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_fresh_sets_do_not_regress(assistant, name):
+    fact, refused, unanswerable, chat = FLOORS[name]
+    m = evaluate(assistant, load_items(FRESH / name))["metrics"]
+    assert m["fact_accuracy"] >= fact, m
+    assert m["answerable_refused"] <= refused, m
+    assert m["unanswerable_refused"] >= unanswerable, m
+    assert m["chitchat_ok"] >= chat, m
+    assert m["max_answer_chars"] <= 300, m

@@ -1,0 +1,244 @@
+"""Every number of ``AnswerPolicy``, each shown doing its one job on made-up
+passages (not the real article), with the real embedder where meaning counts."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from langchain_core.documents import Document
+
+from assistant.answer.aliases import Aliases
+from assistant.answer.answerability import FEATURES
+from assistant.answer.extractive import (
+    HEADING,
+    _Candidate,
+    _in_context,
+    compose,
+    quotable,
+    score_sentences,
+    select,
+)
+from assistant.answer.policy import (
+    Answerability,
+    AnswerPolicy,
+    Scoring,
+    Selection,
+    shipped_model,
+)
+from assistant.ingest.chunking import sentence_id
+from assistant.ingest.text import to_simplified
+from assistant.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def vectors(embedder):
+    def embed(sentences: list[str]) -> dict[str, np.ndarray]:
+        texts = [to_simplified(s) for s in sentences]
+        got = embedder.model.embed_documents(texts)
+        return {sentence_id(s): np.asarray(v) for s, v in zip(sentences, got, strict=True)}
+
+    return embed
+
+
+@pytest.fixture(scope="module")
+def qvec(embedder):
+    return lambda text: np.asarray(embedder.model.embed_query(text))
+
+
+def doc(text: str, section: str = "") -> Document:
+    return Document(text, metadata={"section": section, "title": "测试", "doc_id": "t"})
+
+
+def scores(question, tokens, passages, qvec, vectors, **policy):
+    sentences = [s for d in passages for _, s in quotable(d, 8)]
+    found = score_sentences(
+        question, tokens, [], passages, qvec(question), vectors(sentences), policy=Scoring(**policy)
+    )
+    return {c.sentence: c for c in found}
+
+
+# -- Scoring -------------------------------------------------------------------
+
+
+def test_lexical_weight_blends_words_and_meaning(qvec, vectors):
+    passages = [doc("门店客流增长了三成。")]
+    dense_only = scores("客流增长多少", ["客流"], passages, qvec, vectors, lexical_weight=0.0)
+    c = dense_only["门店客流增长了三成。"]
+    assert c.score == pytest.approx(c.dense)
+    half = scores("客流增长多少", ["客流"], passages, qvec, vectors, lexical_weight=0.5)
+    c2 = half["门店客流增长了三成。"]
+    assert c2.score == pytest.approx(0.5 * c2.dense + 0.5 * c2.lexical)
+
+
+def test_figure_bonus_goes_to_a_figure_when_much_is_asked(qvec, vectors):
+    passages = [doc("会员人数增长了45%。会员人数增长很快。")]
+    got = scores("会员人数增长了多少", ["会员"], passages, qvec, vectors, figure_bonus=0.0)
+    bonus = scores("会员人数增长了多少", ["会员"], passages, qvec, vectors, figure_bonus=0.12)
+    figure, plain = "会员人数增长了45%。", "会员人数增长很快。"
+    assert bonus[figure].score - got[figure].score == pytest.approx(0.12)
+    assert bonus[plain].score == pytest.approx(got[plain].score)
+
+
+def test_rank_decay_prefers_the_earlier_passage(qvec, vectors):
+    same = "仓库面积扩大到两万平方米。"
+    passages = [doc(same), doc(same + "另一句话。")]
+    sentences = [s for d in passages for _, s in quotable(d, 8)]
+    found = score_sentences(
+        "仓库面积",
+        ["仓库"],
+        [],
+        passages,
+        qvec("仓库面积"),
+        vectors(sentences),
+        policy=Scoring(rank_decay=0.05),
+    )
+    first, second = [c for c in found if c.sentence == same]
+    assert {first.passage, second.passage} == {0, 1}
+    by_rank = sorted([first, second], key=lambda c: c.passage)
+    assert by_rank[1].score == pytest.approx(by_rank[0].score / 1.05)
+
+
+def test_heading_share_counts_a_word_in_the_heading(qvec, vectors):
+    passages = [doc("同比上涨两成。", "门店 › 客流")]
+    half = scores("客流", ["客流"], passages, qvec, vectors, heading_share=0.5)
+    assert half["同比上涨两成。"].lexical == pytest.approx(0.5)
+    none = scores("客流", ["客流"], passages, qvec, vectors, heading_share=0.0)
+    assert none["同比上涨两成。"].lexical == 0.0
+
+
+def test_context_share_weighs_the_earlier_question(qvec, vectors):
+    passages = [doc("退货率下降到百分之五。")]
+    sentences = [s for _, s in quotable(passages[0], 8)]
+    found = score_sentences(
+        "那退货呢",
+        ["退货"],
+        ["下降"],
+        passages,
+        qvec("那退货呢"),
+        vectors(sentences),
+        policy=Scoring(context_share=0.2),
+    )
+    assert found[0].lexical == pytest.approx(0.8 * 1.0 + 0.2 * 1.0)
+
+
+# -- Selection -----------------------------------------------------------------
+
+
+def cand(passage, score, words, sentence, position=0):
+    return _Candidate(passage, position, sentence, score, score, words, words)
+
+
+def test_near_ties_join_within_the_budget_and_the_count():
+    best = cand(0, 1.0, 1.0, "甲" * 20)
+    tie = cand(1, 0.95, 0.6, "乙" * 20)
+    weak_words = cand(2, 0.95, 0.3, "丙" * 20)
+    low = cand(3, 0.85, 1.0, "丁" * 20)
+    chosen = select("问题", [best, tie, weak_words, low], 200, Selection())
+    assert chosen == [best, tie]  # 0.9 of the score and 0.5 of the words
+    loose = Selection(tie_score=0.8, tie_words=0.2, max_sentences=3)
+    assert len(select("问题", [best, tie, weak_words, low], 200, loose)) == 3
+    assert select("问题", [best, tie], 30, Selection()) == [best]  # over the length budget
+
+
+def test_another_passages_figure_joins_a_how_much_answer():
+    best = cand(0, 1.0, 1.0, "全年销量增长12%。")
+    other = cand(1, 0.75, 0.8, "十二月销量增长30%。")
+    assert select("销量增长多少", [best, other], 200, Selection()) == [best, other]
+    strict = Selection(figure_score=0.8)
+    assert select("销量增长多少", [best, other], 200, strict) == [best]
+    assert select("销量是谁统计的", [best, other], 200, Selection()) == [best]  # not how much
+
+
+def test_a_leading_heading_brings_its_passages_best_sentence():
+    heading = cand(0, 1.0, 1.0, "新品不会被区别对待。", HEADING)
+    body = cand(0, 0.5, 0.5, "平台表示新品与老品一视同仁。", 1)
+    other = cand(1, 0.6, 0.5, "别的段落。", 0)
+    assert select("新品会被限流吗", [heading, other, body], 200, Selection())[:2] == [heading, body]
+
+
+def test_neighbours_short_sentence_and_year():
+    passages = [doc("2024年全年数据如下。增长45%。原因在于渠道扩张。")]
+    figure = cand(0, 1.0, 1.0, "增长45%。", 1)
+    policy = Selection(short_sentence=25, year_sentence=40)
+    assert _in_context(figure, passages, "增长多少", policy) == [
+        "2024年全年数据如下。",
+        "增长45%。",
+        "原因在于渠道扩张。",
+    ]
+    terse = Selection(short_sentence=3, year_sentence=5)
+    assert _in_context(figure, passages, "增长多少", terse) == ["增长45%。"]
+
+
+def test_heading_chars_decides_which_headings_are_statements():
+    long_heading = doc("正文。", "一 › 3. 新品不会被区别对待")
+    short = doc("正文。", "一 › 影片號")
+    assert quotable(long_heading, 8)[0] == (HEADING, "新品不会被区别对待")
+    assert quotable(short, 8) == [(0, "正文。")]
+
+
+# -- Answerability ---------------------------------------------------------------
+
+
+def constant(p: float, threshold: float) -> Answerability:
+    """A model that says ``p`` for every question."""
+    n = len(FEATURES)
+    logit = math.log(p / (1 - p))
+    return Answerability(FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, logit, threshold)
+
+
+def test_the_threshold_decides_and_hint_share_decides_the_closest_sentence(qvec, vectors):
+    passages = [doc("门店客流增长了三成。原因是新店开业。")]
+    q = "门店客流增长多少"
+
+    def ask(p, threshold, hint_share=0.5):
+        policy = AnswerPolicy(answerability=constant(p, threshold), hint_share=hint_share)
+        return compose(q, passages, qvec(q), vectors, "zh-Hans", policy=policy)
+
+    assert not ask(0.6, 0.5).refused
+    touching = ask(0.3, 0.5)  # refused, but at least half way: the closest sentence shown
+    assert touching.refused and "不是直接答案" in touching.text and "三成" in touching.text
+    far = ask(0.2, 0.5)
+    assert far.refused and "不是直接答案" not in far.text
+    assert far.evidence["answerable"] == pytest.approx(0.2)
+
+
+def test_the_model_is_a_standardised_logistic_regression():
+    model = Answerability(("a", "b"), (1.0, 0.0), (2.0, 1.0), (0.5, -1.0), 0.25, 0.5)
+    parts = model.contributions({"a": 5.0, "b": 1.0})
+    assert parts == {"a": pytest.approx(1.0), "b": pytest.approx(-1.0)}
+    assert model.probability({"a": 5.0, "b": 1.0}) == pytest.approx(1 / (1 + math.exp(-0.25)))
+    assert Answerability.from_json(json.loads(json.dumps(model.to_json()))) == model
+    assert model.with_threshold(0.9).threshold == 0.9 and model.with_threshold(None) is model
+
+
+def test_the_shipped_model_was_fitted_on_these_features_with_cross_validated_figures():
+    model = shipped_model()
+    assert model.features == FEATURES and 0.0 < model.threshold < 1.0
+    cv = model.about["leave_one_set_out"]
+    assert cv["all"]["answerable"] + cv["all"]["unanswerable"] == model.about["samples"]
+    assert len(cv) == len(model.about["trained_on"]) + 1
+
+
+def test_the_policy_comes_from_settings():
+    policy = AnswerPolicy.from_settings(Settings(answer_threshold=0.9, answer_max_chars=120))
+    assert policy.answerability.threshold == 0.9 and policy.max_chars == 120
+    assert AnswerPolicy.from_settings(Settings()).answerability.threshold == pytest.approx(
+        shipped_model().threshold
+    )
+
+
+# -- Aliases -------------------------------------------------------------------
+
+
+def test_alias_similarity_decides_which_words_stand_in(embedder):
+    vocabulary = ["企业", "账号", "直播", "门店"]
+    aliases = Aliases(vocabulary, embedder.model.embed_documents, 0.75)
+    assert aliases.of("公司") == "企业" and aliases.of("帐号") == "账号"
+    assert aliases.of("直播") is None  # known already
+    assert aliases.of("佣金") is None  # nothing close
+    assert aliases.replace(["公司", "直播"]) == ["企业", "直播"]
+    strict = Aliases(vocabulary, embedder.model.embed_documents, 0.95)
+    assert strict.of("公司") is None
