@@ -65,6 +65,16 @@ def test_ask_json(cli_env):
     assert set(data["timings_ms"]) >= {"retrieve", "answer", "total"}
 
 
+def test_ask_help_desk_wording_and_a_greeting(cli_env):
+    result = run("ask", "小店今年卖得咋样", "--json", env=cli_env)
+    data = json.loads(result.stdout)
+    assert not data["refused"] and "1.92" in data["answer"] and data["evidence"]["drivers"]
+    hello = run("ask", "你好", env=cli_env)
+    assert hello.returncode == 0 and "可以问这些话题" in hello.stdout
+    refused = run("ask", "快手电商的GMV是多少？", env=cli_env)
+    assert "最接近的段落（并非答案）:" in refused.stdout and "来源:" not in refused.stdout
+
+
 def test_ask_text_in_english(cli_env):
     result = run("ask", "How much did GMV grow?", env=cli_env)
     assert result.returncode == 0

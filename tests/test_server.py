@@ -30,6 +30,20 @@ def test_ask_returns_the_cli_json(base_url, assistant):
     assert set(data["timings_ms"]) >= {"retrieve", "answer", "total"}
 
 
+def test_help_desk_wording_through_the_api_and_v1(base_url):
+    """Issue 12: the same understanding behind every edge."""
+    ask = httpx.post(f"{base_url}/api/ask", json={"question": "小店今年卖得咋样"}).json()
+    assert not ask["refused"] and "1.92" in ask["answer"]
+    assert ask["evidence"]["answerable"] >= ask["evidence"]["threshold"]
+    hello = httpx.post(f"{base_url}/api/ask", json={"question": "你好"}).json()
+    assert hello["evidence"]["intent"] == "greeting" and hello["citations"] == []
+    v1 = httpx.post(
+        f"{base_url}/v1/chat/completions",
+        json={"messages": [{"role": "user", "content": "视屏号推荐算法看什么指标"}]},
+    ).json()
+    assert "完播率" in v1["choices"][0]["message"]["content"]
+
+
 def test_ask_with_history_resolves_the_follow_up(base_url):
     for history in (
         ["微信小店的GMV增长了多少？"],

@@ -278,7 +278,7 @@ class Assistant:
         question, context = pasted(question)  # a pasted message: its question, in context
         question = self.speller.correct(question)  # 视屏号 → 视频号: words the corpus uses
         question = standardise(question)  # 卖得咋样 → 销售 GMV 怎么样: written words
-        turns = [standardise(t) for t in turns]
+        turns = [standardise(self.speller.correct(t)) for t in turns]
         replied = self._not_a_search(question, turns)
         if replied is not None:
             replied.timings_ms = {"total": (time.perf_counter() - started) * 1000}

@@ -137,10 +137,13 @@ class Answer:
     def render(self) -> str:
         """The notice, the answer, then its sources (plain text, for the terminal)."""
         head = [self.notice] if self.notice else []
-        return "\n".join([*head, self.text, "", self.sources_text()])
+        tail = ["", self.sources_text()] if self.citations else []  # chit-chat cites nothing
+        return "\n".join([*head, self.text, *tail])
 
     def sources_text(self) -> str:
-        """Cited passages in full, the others in one line each."""
+        """Cited passages in full, the others in one line each ('' when none)."""
+        if not self.citations:
+            return ""
         frame = FRAMES[self.script]
         lines = [f"{frame['nearest' if self.refused else 'sources']}:"]
         further = [c for c in self.citations if not c.cited and not self.refused]

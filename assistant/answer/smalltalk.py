@@ -163,7 +163,7 @@ def about_article(match: IntentMatch, question: str, card: ArticleCard, script: 
         given |= {"author"} if "authors" in card.meta else set()
     card_lines = card.lines(script, summary=wanted == "summary")
     text = "\n".join(card_lines)
-    citation = Citation(1, card.doc_id, card.title, "", text, 1.0, True, card_lines)
+    citation = Citation(1, card.doc_id, card.title, "", text, 1.0, True)
     if wanted in given:
         return Answer(question, f"{text}[1]", False, [citation], script, evidence=_evidence(match))
     head = _REPLIES[script]["missing"].format(field=_FIELDS[script].get(wanted, wanted))
