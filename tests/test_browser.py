@@ -62,18 +62,24 @@ def server(built, data_dir, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1200, "height": 1100})
-        page.dialogs = []
-        page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
-        page.goto(server)
-        page.wait_for_selector("textarea")
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(server, browser):
+    page = browser.new_page(viewport={"width": 1200, "height": 1100})
+    page.dialogs = []
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page.goto(server)
+    page.wait_for_selector("textarea")
+    yield page
+    page.close()
 
 
 def ask(page, question: str) -> None:
@@ -154,27 +160,23 @@ def test_thumbs_up_is_stored(page, data_dir):
         ("dark", "English", "hello", "How much GMV did Kuaishou make last year?", None),
     ],
 )
-def test_greeting_and_refusal_on_a_phone(server, theme, language, hello, refused, label):
+def test_greeting_and_refusal_on_a_phone(server, browser, theme, language, hello, refused, label):
     """Issue 12 on a 390 px screen: the greeting names the article and its
     topics; a refusal says it is not an answer. Screenshots for a person."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        phone = browser.new_page(viewport={"width": 390, "height": 1400})
-        phone.goto(f"{server}?__theme={theme}")
-        phone.wait_for_selector("textarea")
-        if language == "English":
-            phone.get_by_text("English").first.click()
-            phone.wait_for_timeout(800)
-        ask(phone, hello)
-        greeting = phone.locator(".message.bot, [data-testid='bot']").last.inner_text()
-        assert "2025" in greeting and ("话题" in greeting or "Topics" in greeting), greeting
-        ask(phone, refused)
-        text = phone.locator(".message.bot, [data-testid='bot']").last.inner_text()
-        assert ("没有找到" in text) or ("could not find" in text), text
-        if label:
-            assert label in text
-        ARTIFACTS.mkdir(exist_ok=True)
-        phone.screenshot(path=str(ARTIFACTS / f"phone-{theme}-{language}.png"), full_page=True)
-        browser.close()
+    phone = browser.new_page(viewport={"width": 390, "height": 1400})
+    phone.goto(f"{server}?__theme={theme}")
+    phone.wait_for_selector("textarea")
+    if language == "English":
+        phone.get_by_text("English").first.click()
+        phone.wait_for_timeout(800)
+    ask(phone, hello)
+    greeting = phone.locator(".message.bot, [data-testid='bot']").last.inner_text()
+    assert "2025" in greeting and ("话题" in greeting or "Topics" in greeting), greeting
+    ask(phone, refused)
+    text = phone.locator(".message.bot, [data-testid='bot']").last.inner_text()
+    assert ("没有找到" in text) or ("could not find" in text), text
+    if label:
+        assert label in text
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.screenshot(path=str(ARTIFACTS / f"phone-{theme}-{language}.png"), full_page=True)
+    phone.close()

@@ -18,10 +18,10 @@ FRESH = Path(__file__).parent / "data" / "fresh"
 
 # set: (fact accuracy ≥, answerable refused ≤, unanswerable refused ≥, chit-chat right ≥)
 FLOORS = {
-    "a_questions.jsonl": (0.73, 14, 20, 0),
-    "b_questions.jsonl": (0.62, 9, 15, 12),
-    "c_questions.jsonl": (0.78, 8, 34, 0),
-    "d_questions.jsonl": (0.8, 3, 14, 0),
+    "a_questions.jsonl": (0.74, 14, 21, 0),
+    "b_questions.jsonl": (0.63, 9, 15, 12),
+    "c_questions.jsonl": (0.77, 9, 35, 0),
+    "d_questions.jsonl": (0.78, 3, 17, 0),
 }
 
 

@@ -62,6 +62,7 @@ def test_a_follow_up_after_a_refusal(assistant):
         ("hi there", "greeting", ["articles", "Topics"]),
         ("谢谢！", "thanks", ["不客气"]),
         ("你能做什么？", "capabilities", ["引用原文", "可以问这些话题"]),
+        ("你能回答什么问题", "capabilities", ["引用原文"]),  # 问题 is in the article too
     ],
 )
 def test_chit_chat_is_answered_with_what_the_assistant_covers(assistant, message, intent, words):
@@ -69,6 +70,12 @@ def test_chit_chat_is_answered_with_what_the_assistant_covers(assistant, message
     assert answer.evidence["intent"] == intent and not answer.refused
     assert all(w in answer.text for w in words), answer.text
     assert answer.citations == []
+
+
+@pytest.mark.parametrize("question", ["抖因电商去年GVM涨了多少", "块手对新人创作者的扶持政策是啥"])
+def test_another_platform_misspelt_is_still_another_platform(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.refused and answer.evidence["missing"][0] in ("抖音", "快手")
 
 
 def test_a_greeting_with_a_question_is_a_question(assistant):

@@ -35,6 +35,8 @@ from ..ingest.glossary import chinese_terms, expand
 from ..ingest.text import (
     Script,
     detect_script,
+    general_surprisal,
+    lexicon_names,
     plain_question,
     search_tokens,
     to_simplified,
@@ -150,7 +152,11 @@ class Assistant:
             index.vocabulary, self.embedder.model.embed_documents, self.policy.alias_similarity
         )
         # swapped together: a question in flight sees one index and its words
-        self.index, self.retriever, self.speller = index, retriever, Speller(index.vocabulary)
+        self.index, self.retriever, self.speller = (
+            index,
+            retriever,
+            Speller(index.vocabulary, lexicon_names()),
+        )
         self.cards, self.aliases = cards, aliases
 
     # -- the chain's steps -------------------------------------------------
@@ -291,7 +297,14 @@ class Assistant:
         the article itself (``intents``); None for a question to search for."""
         script = detect_script(question)
         tokens = search_tokens(question)
-        known = any(t in self.aliases.known and is_content_word(t) and len(t) > 1 for t in tokens)
+        # a word of the articles that is rare in general Chinese names a topic (小店,
+        # 算法); 问题 or 资料 do not make "你能回答什么问题" a question to search for
+        known = any(
+            t in self.aliases.known
+            and is_content_word(t)
+            and general_surprisal(t) >= self.policy.topic_surprisal
+            for t in tokens
+        )
         match = self.intents.classify(self._embed(to_simplified(question)), known)
         if match is None:
             return None

@@ -144,6 +144,10 @@ class AnswerPolicy:
     #: of the question sets, greetings and thanks scored ≥ 0.63 and no
     #: question to search for reached 0.6 (``tests/test_intents.py``)
     intent_similarity: float = 0.6
+    #: a message naming a word of the articles at least this rare in general
+    #: Chinese (``text.general_surprisal``) is no chit-chat: 问题 7.0, 资料 8.8
+    #: are everyday words; 算法 11.8, 创作者 13.6, 小店 17.9 name a topic
+    topic_surprisal: float = 11.5
     #: a word the articles lack stands for the article word this close to it in
     #: meaning (``aliases``); chosen by leave-one-set-out cross-validation
     alias_similarity: float = field(

@@ -7,8 +7,11 @@ fuzzy sounds input methods offer), and Latin acronyms get letters swapped
 by the one corpus word that sounds the same, or the same under fuzzy sounds,
 or that has the same letters in another order. Only words of three or
 more characters are touched: short ones are too often real words with
-homophones of their own. The vocabulary is the index's, so new articles bring
-their own terms; nothing here lists words.
+homophones of their own — except proper names (抖音, 快手, 淘宝: our lexicon's
+``nz`` words), which a two-character piece that is no word of the general
+dictionary becomes when it sounds exactly like one (抖因, 块手, 掏宝): a
+question about another platform must be recognised as one, typo or not.
+The vocabulary is the index's, so new articles bring their own terms.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections.abc import Iterable
 
 from pypinyin import lazy_pinyin
 
-from ..ingest.text import t2s
+from ..ingest.text import in_dictionary, t2s
 
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{3,}")
 _LATIN = re.compile(r"(?<![A-Za-z])[A-Za-z]{3,8}(?![A-Za-z])")
@@ -43,8 +46,13 @@ def _fuzzy(syllable: str) -> str:
 class Speller:
     """Corrects a question's words against ``vocabulary`` (the index's tokens)."""
 
-    def __init__(self, vocabulary: Iterable[str]) -> None:
+    def __init__(self, vocabulary: Iterable[str], names: Iterable[str] = ()) -> None:
         words = set(vocabulary)
+        #: two-character proper names by their exact sound
+        self.names: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        for name in names:
+            if len(name) == 2 and _HAN_RUN.fullmatch(name + name):
+                self.names[tuple(lazy_pinyin(name))].append(name)
         self.known = words
         #: pieces of corpus words: a question's piece that is one is no typo
         self.parts = {
@@ -70,6 +78,8 @@ class Speller:
         '视频号和微信小店的GMV？'
         >>> Speller(["视频号"]).correct("视频号和视频的区别")
         '视频号和视频的区别'
+        >>> Speller(["视频号"], names=["抖音", "快手"]).correct("抖因和块手的视频号")
+        '抖音和快手的视频号'
         """
         question = _HAN_RUN.sub(lambda m: self._han(m.group()), question)
         return _LATIN.sub(lambda m: self._acronym(m.group()), question)
@@ -98,9 +108,17 @@ class Speller:
                     i += n
                     break
             else:
-                out.append(run[i])
-                i += 1
+                name = self._name(simple[i : i + 2], tuple(sound[i : i + 2]))
+                out.append(name or run[i])
+                i += 2 if name else 1
         return "".join(out)
+
+    def _name(self, piece: str, sound: tuple[str, ...]) -> str | None:
+        """The one proper name that a two-character non-word sounds exactly like."""
+        if len(piece) < 2 or piece in self.known or in_dictionary(piece):
+            return None
+        found = self.names.get(sound, [])
+        return found[0] if len(found) == 1 else None
 
     def _sounds_like(self, sound: tuple[str, ...]) -> str | None:
         """The one corpus word with this sound, or with it under fuzzy sounds."""

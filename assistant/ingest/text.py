@@ -96,9 +96,24 @@ def general_surprisal(word: str) -> float:
 
 
 @cache
-def _lexicon_words() -> frozenset[str]:
+def _lexicon() -> tuple[tuple[str, str], ...]:
+    """(word, part of speech) of each line of our lexicon."""
     lines = Path(__file__).with_name("lexicon.txt").read_text(encoding="utf-8").splitlines()
-    return frozenset(line.split()[0] for line in lines if line.strip())
+    return tuple((p[0], p[-1]) for p in (line.split() for line in lines) if p)
+
+
+def _lexicon_words() -> frozenset[str]:
+    return frozenset(word for word, _ in _lexicon())
+
+
+def lexicon_names() -> list[str]:
+    """The proper names of our lexicon (platforms: 抖音, 快手, 淘宝 …, tagged nz)."""
+    return [word for word, tag in _lexicon() if tag == "nz"]
+
+
+def in_dictionary(word: str) -> bool:
+    """Is ``word`` a word of jieba's general dictionary (or our lexicon)?"""
+    return _jieba().FREQ.get(word, 0) > 0
 
 
 def sub_words(word: str) -> list[str]:
