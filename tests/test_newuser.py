@@ -130,3 +130,9 @@ def test_an_uploaded_article_is_quoted_at_its_figure(tmp_path, embedder):
     answer = brand.ask("这个品牌全年GMV是多少？")
     assert not answer.refused and "3.6亿元" in answer.text, answer.text
     assert "王五" in brand.ask("作者是谁？").text
+
+
+def test_a_message_that_asks_two_things_gets_both(assistant):
+    answer = assistant.ask("微信小店订单量涨了多少？带货者GMV涨幅又是多少？")
+    assert not answer.refused and "2.25倍" in answer.text and "200%" in answer.text
+    assert len(answer.text) <= 300

@@ -211,6 +211,7 @@ class Assistant:
             context=_match_words(query.text, script) if query.focus else "",
             weight=self.index.idf,
             aliases=self.aliases.replace,
+            embed=lambda part: self._embed(to_simplified(expand(part))),
             policy=self.policy,
         )
         result.standalone = query.text

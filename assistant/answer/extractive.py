@@ -52,6 +52,8 @@ _QUANTITY = re.compile(
 _LIST = re.compile(r"哪些|哪几|有什么|列出|列举|which|what are|list", re.IGNORECASE)
 _PERIOD = re.compile(r"\d{4}年|\d{1,2}月|同期|去年|今年|上半年|下半年|季度")
 _DIGIT = re.compile(r"\d")
+# where one message asks two things: a question mark or semicolon with more after it
+_PART_END = re.compile(r"(?<=[？?；;])\s*(?=\S)")
 _WHY = re.compile(r"为什么|為什麼|为何|為何|原因|\bwhy\b|how come", re.IGNORECASE)
 _BECAUSE = re.compile(r"原因|因为|因為|在于|在於|由于|由於|为了|為了|所以")
 
@@ -208,6 +210,59 @@ def select(
     return chosen
 
 
+def question_parts(question: str) -> list[str]:
+    """The questions one message asks, when it asks several (…？…？).
+
+    >>> question_parts("订单量涨了多少？带货者GMV涨幅又是多少？")
+    ['订单量涨了多少？', '带货者GMV涨幅又是多少？']
+    >>> question_parts("订单量涨了多少？")
+    ['订单量涨了多少？']
+    """
+    return [p for p in _PART_END.split(question) if p.strip()]
+
+
+def each_part(
+    question: str,
+    chosen: list[_Candidate],
+    passages: list[Document],
+    embed: Callable[[str], np.ndarray],
+    vectors: dict[str, np.ndarray],
+    weight: Weight,
+    aliases: Callable[[list[str]], list[str]],
+    policy: AnswerPolicy,
+) -> list[_Candidate]:
+    """For a message that asks several things, the best sentence of each part
+    the answer does not quote yet (within twice the length budget)."""
+    parts = question_parts(question)
+    if len(parts) < 2:
+        return []
+    shown = {c.sentence for c in chosen}
+    used = sum(len(c.sentence) for c in chosen)
+    extra = []
+    for part in parts:
+        tokens = aliases(salient_tokens(part))
+        found = score_sentences(
+            part,
+            tokens,
+            [],
+            passages,
+            embed(part),
+            vectors,
+            weight,
+            policy.scoring,
+            policy.selection.heading_chars,
+        )
+        best = next((c for c in found if c.position != HEADING), None)
+        if best is None or best.sentence in shown:
+            continue
+        if used + len(best.sentence) > 2 * policy.max_chars:
+            break
+        extra.append(best)
+        shown.add(best.sentence)
+        used += len(best.sentence)
+    return extra
+
+
 def compose(
     question: str,
     passages: list[Document],
@@ -219,6 +274,7 @@ def compose(
     context: str = "",
     weight: Weight = length_weight,
     aliases: Callable[[list[str]], list[str]] = list,
+    embed: Callable[[str], np.ndarray] | None = None,
     policy: AnswerPolicy | None = None,
 ) -> Answer:
     """The cited extractive answer to ``question`` from ``passages`` (see module doc).
@@ -227,7 +283,8 @@ def compose(
     a follow-up's own words; the Chinese glossary terms of an English
     question, which may be none); ``context`` the earlier question of a follow-up;
     ``aliases`` puts the article's words in place of the question's
-    (``aliases.Aliases.replace``).
+    (``aliases.Aliases.replace``); ``embed``, when given, lets each part of a
+    two-part question (…？…？) bring its own best sentence.
     """
     policy = policy or AnswerPolicy()
     tokens = aliases(salient_tokens(question if focus is None else focus))
@@ -276,6 +333,8 @@ def compose(
         return refusal(question, passages, script, hint, evidence=evidence)
 
     chosen = select(question, candidates, policy.max_chars, policy.selection)
+    if embed is not None:
+        chosen += each_part(question, chosen, passages, embed, vectors, weight, aliases, policy)
     order = cited_first((c.passage for c in chosen), range(len(passages)))
     number = {p: n for n, p in enumerate(order, start=1)}
     citations = [citation_from(number[p], passages[p]) for p in order]
