@@ -1,8 +1,9 @@
-"""Regression gates on issue 12's four fresh sets (``tests/data/fresh``).
+"""Regression gates on issue 12's fresh sets (``tests/data/fresh``).
 
-Their first-contact scores are in ``FIRST_CONTACT.md``; the answerability
-model has since been fitted on them (with the other sets), so the figures
-here are tuning figures, the floor they must not fall under. The honest
+Their first-contact scores are in ``FIRST_CONTACT.md``. The answerability
+model has since been fitted on a–d (with the other sets), so their figures
+here are tuning figures, the floor they must not fall under; set e is
+held out from fitting, and its floor is its first-contact score. The honest
 estimate is the leave-one-set-out figures the model file records
 (``test_calibration``)."""
 
@@ -22,6 +23,8 @@ FLOORS = {
     "b_questions.jsonl": (0.63, 9, 15, 12),
     "c_questions.jsonl": (0.77, 9, 35, 0),
     "d_questions.jsonl": (0.78, 3, 17, 0),
+    # first contact of the answerability model (FIRST_CONTACT.md): not trained on
+    "e_questions.jsonl": (0.74, 7, 11, 4),
 }
 
 
