@@ -7,10 +7,11 @@ fuzzy sounds input methods offer), and Latin acronyms get letters swapped
 by the one corpus word that sounds the same, or the same under fuzzy sounds,
 or that has the same letters in another order. Only words of three or
 more characters are touched: short ones are too often real words with
-homophones of their own — except proper names (抖音, 快手, 淘宝: our lexicon's
-``nz`` words), which a two-character piece that is no word of the general
-dictionary becomes when it sounds exactly like one (抖因, 块手, 掏宝): a
-question about another platform must be recognised as one, typo or not.
+homophones of their own — except that a two-character piece that is no word
+of the general dictionary becomes the one proper name (抖音, 快手, 淘宝: our
+lexicon's ``nz`` words) or else the one corpus word it sounds exactly like
+(抖因 → 抖音: a question about another platform must be recognised as one,
+typo or not; 指表 → 指标, 粉思 → 粉丝).
 The vocabulary is the index's, so new articles bring their own terms.
 """
 
@@ -22,7 +23,7 @@ from collections.abc import Iterable
 
 from pypinyin import lazy_pinyin
 
-from ..ingest.text import in_dictionary, t2s
+from ..ingest.text import in_dictionary, segments, t2s
 
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{3,}")
 _LATIN = re.compile(r"(?<![A-Za-z])[A-Za-z]{3,8}(?![A-Za-z])")
@@ -48,11 +49,15 @@ class Speller:
 
     def __init__(self, vocabulary: Iterable[str], names: Iterable[str] = ()) -> None:
         words = set(vocabulary)
-        #: two-character proper names by their exact sound
+        #: two-character proper names, and corpus words, by their exact sound
         self.names: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        self.pairs: dict[tuple[str, ...], list[str]] = defaultdict(list)
         for name in names:
             if len(name) == 2 and _HAN_RUN.fullmatch(name + name):
                 self.names[tuple(lazy_pinyin(name))].append(name)
+        for word in sorted(words):
+            if len(word) == 2 and _HAN_RUN.fullmatch(word + word):
+                self.pairs[tuple(lazy_pinyin(word))].append(word)
         self.known = words
         #: pieces of corpus words: a question's piece that is one is no typo
         self.parts = {
@@ -80,8 +85,13 @@ class Speller:
         '视频号和视频的区别'
         >>> Speller(["视频号"], names=["抖音", "快手"]).correct("抖因和块手的视频号")
         '抖音和快手的视频号'
+        >>> Speller(["指标", "粉丝"]).correct("看哪几个指表和粉思")
+        '看哪几个指标和粉丝'
+        >>> Speller(["优质", "实际"]).correct("有直播没，是几个点")
+        '有直播没，是几个点'
         """
         question = _HAN_RUN.sub(lambda m: self._han(m.group()), question)
+        question = self._two_characters(question)
         return _LATIN.sub(lambda m: self._acronym(m.group()), question)
 
     def _han(self, run: str) -> str:
@@ -108,17 +118,42 @@ class Speller:
                     i += n
                     break
             else:
-                name = self._name(simple[i : i + 2], tuple(sound[i : i + 2]))
-                out.append(name or run[i])
-                i += 2 if name else 1
+                out.append(run[i])
+                i += 1
         return "".join(out)
 
-    def _name(self, piece: str, sound: tuple[str, ...]) -> str | None:
-        """The one proper name that a two-character non-word sounds exactly like."""
-        if len(piece) < 2 or piece in self.known or in_dictionary(piece):
+    def _two_characters(self, question: str) -> str:
+        """Two-character typos, found by the segmenter: a two-character word it
+        does not know (指表, 粉思) becomes the one proper name or else the one
+        corpus word it sounds exactly like; two single characters side by side
+        (抖/因, 块/手) only a proper name. Pieces across words (有/直播) are
+        never read as one."""
+        tokens = segments(question)
+        out, i = [], 0
+        while i < len(tokens):
+            token = tokens[i]
+            pair = i + 1 < len(tokens) and len(token) == 1 and len(tokens[i + 1]) == 1
+            if len(token) == 2 and (found := self._sounds_as(token, (self.names, self.pairs))):
+                out.append(found)
+            elif pair and (found := self._sounds_as(token + tokens[i + 1], (self.names,))):
+                out.append(found)
+                i += 1
+            else:
+                out.append(token)
+            i += 1
+        return "".join(out)
+
+    def _sounds_as(self, piece: str, tables: tuple[dict, ...]) -> str | None:
+        """The one word of the first table that has one for this non-word's sound."""
+        simple = t2s(piece)
+        if not _HAN_RUN.fullmatch(piece + piece) or simple in self.known or in_dictionary(simple):
             return None
-        found = self.names.get(sound, [])
-        return found[0] if len(found) == 1 else None
+        sound = tuple(lazy_pinyin(piece))
+        for table in tables:
+            found = table.get(sound, [])
+            if found:
+                return found[0] if len(found) == 1 else None
+        return None
 
     def _sounds_like(self, sound: tuple[str, ...]) -> str | None:
         """The one corpus word with this sound, or with it under fuzzy sounds."""

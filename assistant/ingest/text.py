@@ -111,6 +111,12 @@ def lexicon_names() -> list[str]:
     return [word for word, tag in _lexicon() if tag == "nz"]
 
 
+def segments(text: str) -> list[str]:
+    """``text`` cut into words by jieba (with its HMM for words it does not know);
+    the pieces put together are the text."""
+    return list(_jieba().cut(text, HMM=True))
+
+
 def in_dictionary(word: str) -> bool:
     """Is ``word`` a word of jieba's general dictionary (or our lexicon)?"""
     return _jieba().FREQ.get(word, 0) > 0
