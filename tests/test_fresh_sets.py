@@ -20,8 +20,8 @@ FRESH = Path(__file__).parent / "data" / "fresh"
 # set: (fact accuracy ≥, answerable refused ≤, unanswerable refused ≥, chit-chat right ≥)
 FLOORS = {
     "a_questions.jsonl": (0.74, 14, 21, 0),
-    "b_questions.jsonl": (0.63, 9, 15, 12),
-    "c_questions.jsonl": (0.77, 9, 35, 0),
+    "b_questions.jsonl": (0.63, 11, 15, 12),
+    "c_questions.jsonl": (0.75, 9, 35, 0),
     "d_questions.jsonl": (0.78, 3, 17, 0),
     # first contact of the answerability model (FIRST_CONTACT.md): not trained on
     "e_questions.jsonl": (0.74, 7, 11, 4),

@@ -8,6 +8,7 @@ import pytest
 
 from assistant.answer.chain import Assistant
 from assistant.ingest.corpus import load_corpus
+from assistant.ingest.text import to_simplified
 from assistant.settings import Settings
 from assistant.store.sync import sync
 
@@ -136,3 +137,11 @@ def test_a_message_that_asks_two_things_gets_both(assistant):
     answer = assistant.ask("微信小店订单量涨了多少？带货者GMV涨幅又是多少？")
     assert not answer.refused and "2.25倍" in answer.text and "200%" in answer.text
     assert len(answer.text) <= 300
+
+
+def test_an_english_recommendation_question_is_no_opinion(assistant):
+    answer = assistant.ask(
+        "Which metrics carry heavy weight in the Channels recommendation algorithm?"
+    )
+    assert not answer.refused and answer.evidence["features"]["asks_opinion"] == 0
+    assert "完播率" in answer.text or "完播率" in to_simplified(answer.text)

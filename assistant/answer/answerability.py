@@ -23,6 +23,9 @@ into P(the passages answer the question). Why each one:
 * ``unit_gap``: the question asks for a count in a unit (多少个, 几倍, 多少亿,
   百分之几) and no figure of the best sentences is in that unit (the article
   gives 110%, the question wants 多少个);
+* ``slot_gap``: the question asks when, where, who or why, and none of the
+  best sentences holds a date, a place, a person's name or a reason
+  (送礼物功能是几月几号上线的 against a sentence that gives no date);
 * ``figure_gap``: a "how much" question whose best sentences hold no figure;
 * ``content_words``: how many words carry the question (log) — a short
   question is easier to cover by chance;
@@ -45,7 +48,7 @@ from typing import Protocol
 
 from langchain_core.documents import Document
 
-from ..ingest.text import general_surprisal, to_simplified
+from ..ingest.text import general_surprisal, pos_flag, search_tokens, to_simplified
 from .matching import Coverage
 from .policy import Answerability
 
@@ -61,6 +64,7 @@ FEATURES = (
     "missing_count",
     "missing_number",
     "unit_gap",
+    "slot_gap",
     "content_words",
     "english",
     "asks_opinion",
@@ -89,7 +93,7 @@ class Scored(Protocol):
 _TYPES = {
     "asks_opinion": re.compile(
         r"你(?:们)?(?:觉得|认为|建议|估计|预测|猜|看好|怎么看)|值不值|划算|该不该|"
-        r"do you think|would you|should (?:i|we)|your (?:opinion|view)|recommend|worth it",
+        r"do you think|would you|should (?:i|we)|your (?:opinion|view)|\brecommend\b|worth it",
         re.IGNORECASE,
     ),
     "asks_definition": re.compile(
@@ -97,7 +101,8 @@ _TYPES = {
         re.IGNORECASE,
     ),
     "asks_how_to": re.compile(
-        r"(?:怎么|怎样|如何)(?:申请|开通|设置|操作|办理|注册|开|做|弄)|how (?:do|can|to|should)",
+        r"(?:怎么|怎样|如何)(?:申请|开通|设置|操作|办理|注册|开|做|弄)|"
+        r"how (?:do|can|should) (?:i|we|you)\b|how to\b",
         re.IGNORECASE,
     ),
     "asks_yes_no": re.compile(
@@ -153,6 +158,7 @@ def features(
         "missing_count": float(min(3, len(cover.missing))),
         "missing_number": float(any(t.replace(".", "").isdigit() for t in cover.missing)),
         "unit_gap": float(unit_gap(question, [c.sentence for c in top])),
+        "slot_gap": float(slot_gap(question, [c.sentence for c in top])),
         "figure_gap": float(wants_figure and not any(FIGURE.search(c.sentence) for c in top)),
         "content_words": math.log1p(content_words),
         "english": float(english),
@@ -172,6 +178,48 @@ def asked_unit(question: str) -> str | None:
         return "%"
     m = _UNIT_ASKED.search(to_simplified(question))
     return _UNIT_FORMS.get(m.group(1), m.group(1)) if m else None
+
+
+# what a question asks for, and what in a sentence gives it (by grammar and part
+# of speech: ns place names, nr person names)
+_SLOTS = {
+    "when": re.compile(
+        r"什么时候|何时|哪年|哪一年|几月|哪个月|哪天|几号|多久|\bwhen\b|what (?:year|date)",
+        re.IGNORECASE,
+    ),
+    "where": re.compile(
+        r"哪里|哪儿|哪个城市|在哪(?![个些一种类])|\bwhere\b|which city", re.IGNORECASE
+    ),
+    "who": re.compile(r"谁|哪位|\bwho\b", re.IGNORECASE),
+    "why": re.compile(r"为什么|为啥|为何|\bwhy\b|how come", re.IGNORECASE),
+}
+_DATE = re.compile(
+    r"\d{4}年|\d{1,2}月|\d{1,2}[日号]|去年|今年|明年|年底|年初|上半年|下半年|春节|多年|\d+年"
+)
+_REASON = re.compile(r"原因|因为|由于|为了|所以|在于|意味|目的")
+
+
+def _fills(slot: str, sentence: str) -> bool:
+    text = to_simplified(sentence)
+    if slot == "when":
+        return bool(_DATE.search(text))
+    if slot == "why":
+        return bool(_REASON.search(text))
+    flag = "ns" if slot == "where" else "nr"
+    return any(pos_flag(t) == flag for t in search_tokens(text))
+
+
+def slot_gap(question: str, sentences: list[str]) -> bool:
+    """Does the question ask when, where, who or why with no sentence giving it?
+
+    >>> slot_gap("送礼物功能是几月几号上线的", ["送礼物功能已经灰度上线。"])
+    True
+    >>> slot_gap("微信小店什么时候重新上线", ["去年8月重新上线的微信小店。"])
+    False
+    """
+    text = to_simplified(question)
+    asked = [slot for slot, pattern in _SLOTS.items() if pattern.search(text)]
+    return any(not any(_fills(slot, s) for s in sentences) for slot in asked)
 
 
 def unit_gap(question: str, sentences: list[str]) -> bool:

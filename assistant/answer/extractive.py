@@ -301,7 +301,7 @@ def compose(
     body = [c for c in candidates if c.position != HEADING]
     # a follow-up that names nothing (具体有哪些？) is judged with its earlier question's words
     judged = tokens if any(map(is_content_word, tokens)) else tokens + context_tokens
-    cover = coverage(judged, passages, weight)
+    cover = coverage(judged, passages, weight, policy.specific_verb)
     own_words = max(
         (
             lexical(
@@ -321,7 +321,7 @@ def compose(
         cover,
         passages,
         own_words=own_words,
-        content_words=sum(1 for t in judged if is_content_word(t)),
+        content_words=sum(1 for t in judged if is_content_word(t, policy.specific_verb)),
         wants_figure=bool(_QUANTITY.search(question)),
         english=script == "en",
     )
