@@ -1,7 +1,10 @@
 """The assistant as one LangChain (LCEL) chain: resolve → retrieve → answer.
 
 ``Assistant`` is what the edges (CLI, UI, HTTP) hold: it opens the index
-once, validates questions, and streams or returns
+once, validates questions, normalises them (the question inside a paste,
+typos, colloquial wording), answers what is not a search (greetings, thanks,
+questions about the article: ``intents``, ``smalltalk``) without the chain,
+and streams or returns
 :class:`~assistant.answer.response.Answer` objects with per-stage timings. The
 retriever and the answerer are separate runnables, so either can be swapped:
 
@@ -284,7 +287,7 @@ class Assistant:
         turns = [plain_question(h[:limit]) for h in (history or [])[-keep:]] if keep else []
         question, context = pasted(question)  # a pasted message: its question, in context
         question = self.speller.correct(question)  # 视屏号 → 视频号: words the corpus uses
-        question = standardise(question)  # 卖得咋样 → 销售 GMV 怎么样: written words
+        question = standardise(question)  # 卖得咋样 → GMV怎么样: written words
         turns = [standardise(self.speller.correct(t)) for t in turns]
         replied = self._not_a_search(question, turns)
         if replied is not None:

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.documents import Document
 
-from ..ingest.chunking import SECTION_SEP, chunk_sentences, sentence_id
+from ..ingest.chunking import chunk_sentences, heading_text, sentence_id
 from ..ingest.text import Script, lower_forms, to_script
 from .answerability import FIGURE, decide, features
 from .injection import looks_like_instruction
@@ -74,7 +74,6 @@ class _Candidate:
 
 #: the position of a passage's heading among its quotable sentences
 HEADING = -1
-_NUMBERING = re.compile(r"^\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})[.、．]\s*")
 
 
 def quotable(doc: Document, heading_chars: int) -> list[tuple[int, str]]:
@@ -88,8 +87,7 @@ def quotable(doc: Document, heading_chars: int) -> list[tuple[int, str]]:
     [(-1, 'AI生成影片內容不會被刻意區分。'), (0, '正文一句。')]
     """
     sentences = list(enumerate(chunk_sentences(doc.page_content)))
-    last = doc.metadata.get("section", "").split(SECTION_SEP)[-1]
-    heading = _NUMBERING.sub("", last).strip()
+    heading = heading_text(doc.metadata.get("section", ""))
     return [(HEADING, heading), *sentences] if len(heading) >= heading_chars else sentences
 
 

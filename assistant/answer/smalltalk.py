@@ -7,17 +7,15 @@ the article's file says, and a field it lacks is said to be missing.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from itertools import zip_longest
 
-from ..ingest.chunking import SECTION_SEP
+from ..ingest.chunking import SECTION_SEP, heading_text
 from ..ingest.text import Script, to_script
 from .intents import IntentMatch
 from .response import Answer, Citation
 
 #: headings shown as topics: short ones, without their numbering
-_NUMBERING = re.compile(r"^\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})[.、．:：]\s*")
 _TOPICS = 3
 _TOPIC_CHARS = 30
 _SUMMARY_TOPICS = 6
@@ -112,8 +110,7 @@ class ArticleCard:
         for heading in self.headings:
             if deeper and SECTION_SEP not in heading:
                 continue  # a part's own name (微信小店): its sub-headings say more
-            parts = heading.split(SECTION_SEP)
-            top, last = parts[0], _NUMBERING.sub("", parts[-1]).strip(" 。:：")
+            top, last = heading.split(SECTION_SEP)[0], heading_text(heading).strip(" 。:：")
             if 4 <= len(last) <= _TOPIC_CHARS and last not in by_part.get(top, []):
                 by_part.setdefault(top, []).append(last)
         # one from each part of the article in turn, so the examples cover it

@@ -39,6 +39,18 @@ def where(*parts: str) -> str:
     return SECTION_SEP.join(part for part in parts if part)
 
 
+_NUMBERING = re.compile(r"^\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})[.、．:：]\s*")
+
+
+def heading_text(section: str) -> str:
+    """A section path's own heading, without its numbering.
+
+    >>> heading_text("影片號 › 5. AI生成影片內容不會被刻意區分。")
+    'AI生成影片內容不會被刻意區分。'
+    """
+    return _NUMBERING.sub("", section.split(SECTION_SEP)[-1]).strip()
+
+
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
 _COLON_HEADING = re.compile(r"^(.{1,20})[:：]$")
 _ENDS = tuple("。！？；!?;…”’」』）)]\"'")
