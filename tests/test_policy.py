@@ -242,3 +242,12 @@ def test_alias_similarity_decides_which_words_stand_in(embedder):
     assert aliases.replace(["公司", "直播"]) == ["企业", "直播"]
     strict = Aliases(vocabulary, embedder.model.embed_documents, 0.95)
     assert strict.of("公司") is None
+
+
+def test_a_heading_that_only_repeats_its_bodys_figures_gives_way():
+    heading = cand(0, 1.0, 1.0, "销量增长45%。", HEADING)
+    body = cand(0, 0.8, 0.8, "全年销量同比增长45%,创新高。", 1)
+    assert select("销量增长多少", [heading, body], 200, Selection()) == [body]
+    saying_more = cand(0, 1.0, 1.0, "销量增长45%,25岁以上女性是主力。", HEADING)
+    chosen = select("销量增长多少", [saying_more, body], 200, Selection())
+    assert chosen == [saying_more, body]

@@ -52,6 +52,7 @@ _QUANTITY = re.compile(
 _LIST = re.compile(r"哪些|哪几|有什么|列出|列举|which|what are|list", re.IGNORECASE)
 _PERIOD = re.compile(r"\d{4}年|\d{1,2}月|同期|去年|今年|上半年|下半年|季度")
 _DIGIT = re.compile(r"\d")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 # where one message asks two things: a question mark or semicolon with more after it
 _PART_END = re.compile(r"(?<=[？?；;])\s*(?=\S)")
 _WHY = re.compile(r"为什么|為什麼|为何|為何|原因|\bwhy\b|how come", re.IGNORECASE)
@@ -166,7 +167,8 @@ def select(
 ) -> list[_Candidate]:
     """The best sentence and up to two that add to it, within the length budget.
 
-    A heading that leads brings its passage's best sentence. A near-tie (90%
+    A heading that leads brings its passage's best sentence (or gives way to
+    it, when it only repeats that sentence's figures). A near-tie (90%
     of the best score, and half its own word matches) is kept; so is, for a
     "how much" question, a figure from another passage that matches the
     question's words about as well: two periods or two metrics, each shown
@@ -181,9 +183,12 @@ def select(
         body = next(
             (c for c in candidates if c.passage == best.passage and c.position != HEADING), None
         )
-        if body is not None and len(best.sentence) + len(body.sentence) <= budget:
+        figures = set(_NUMBER.findall(best.sentence))
+        if body is not None and figures and figures <= set(_NUMBER.findall(body.sentence)):
+            chosen = [body]  # the heading only repeats its body's figures: the body alone
+        elif body is not None and len(best.sentence) + len(body.sentence) <= budget:
             chosen.append(body)
-            best = body  # what else joins is measured against the body's sentence
+        best = body or best  # what else joins is measured against the body's sentence
     used = sum(len(c.sentence) for c in chosen)
     quantity = bool(_QUANTITY.search(question))
     for c in candidates[1:]:
