@@ -251,3 +251,44 @@ def test_a_heading_that_only_repeats_its_bodys_figures_gives_way():
     saying_more = cand(0, 1.0, 1.0, "销量增长45%,25岁以上女性是主力。", HEADING)
     chosen = select("销量增长多少", [saying_more, body], 200, Selection())
     assert chosen == [saying_more, body]
+
+
+def test_figure_words_needs_the_other_figure_to_match_the_question():
+    best = cand(0, 1.0, 1.0, "全年销量增长12%。")
+    thin = cand(1, 0.85, 0.5, "十二月客流增长30%。")  # no near-tie: under 0.9 of the score
+    assert select("销量增长多少", [best, thin], 200, Selection(figure_words=0.7)) == [best]
+    loose = Selection(figure_words=0.4)
+    assert select("销量增长多少", [best, thin], 200, loose) == [best, thin]
+
+
+def test_specific_verb_decides_which_missing_verbs_count():
+    passages = [doc("门店客流增长了三成。")]
+    from assistant.answer.matching import coverage
+
+    assert coverage(["门店", "退货"], passages, specific_verb=13.0).missing == ["退货"]
+    assert coverage(["门店", "退货"], passages, specific_verb=math.inf).missing == []
+    assert coverage(["门店", "看重"], passages, specific_verb=13.0).missing == []  # 11.6
+
+
+def test_intent_similarity_is_where_chit_chat_begins(embedder):
+    from assistant.answer.intents import IntentClassifier
+
+    vector = np.asarray(embedder.model.embed_query("哈喽哈喽"))
+    loose = IntentClassifier(embedder.model.embed_documents, 0.5)
+    assert loose.classify(vector, names_known_words=False).intent == "greeting"
+    assert loose.classify(vector, names_known_words=True) is None  # names a topic: a question
+    strict = IntentClassifier(embedder.model.embed_documents, 0.99)
+    assert strict.classify(vector, names_known_words=False) is None
+
+
+def test_topic_surprisal_decides_what_names_a_topic(assistant):
+    from dataclasses import replace
+
+    question = "你能回答什么问题"  # 问题 is in the article, but an everyday word
+    assert assistant.ask(question).evidence.get("intent") == "capabilities"
+    everyday = replace(assistant.policy, topic_surprisal=5.0)  # now 问题 names a topic
+    saved, assistant.policy = assistant.policy, everyday
+    try:
+        assert assistant.ask(question).evidence.get("intent") is None
+    finally:
+        assistant.policy = saved
