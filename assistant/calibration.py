@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -221,9 +221,7 @@ def main() -> None:
         f"at most {MAX_REFUSED_SHARE:.0%} of answerable questions refused",
         "leave_one_set_out": figures,
     }
-    model = Answerability(
-        fitted.features, fitted.mean, fitted.scale, fitted.coef, fitted.intercept, threshold, about
-    )
+    model = replace(fitted, about=about)
     print(json.dumps(about, ensure_ascii=False, indent=1))
     print("weights:", dict(zip(FEATURES, np.round(model.coef, 3).tolist(), strict=True)))
     if not args.check:

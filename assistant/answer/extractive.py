@@ -41,6 +41,7 @@ from langchain_core.documents import Document
 from ..ingest.chunking import chunk_sentences, heading_text, sentence_id
 from ..ingest.text import Script, lower_forms, to_script
 from .answerability import FIGURE, decide, features
+from .citecheck import numbers
 from .injection import looks_like_instruction
 from .matching import Weight, coverage, is_content_word, length_weight, lexical, salient_tokens
 from .policy import AnswerPolicy, Scoring, Selection
@@ -52,7 +53,6 @@ _QUANTITY = re.compile(
 _LIST = re.compile(r"哪些|哪几|有什么|列出|列举|which|what are|list", re.IGNORECASE)
 _PERIOD = re.compile(r"\d{4}年|\d{1,2}月|同期|去年|今年|上半年|下半年|季度")
 _DIGIT = re.compile(r"\d")
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 # where one message asks two things: a question mark or semicolon with more after it
 _PART_END = re.compile(r"(?<=[？?；;])\s*(?=\S)")
 _WHY = re.compile(r"为什么|為什麼|为何|為何|原因|\bwhy\b|how come", re.IGNORECASE)
@@ -183,8 +183,8 @@ def select(
         body = next(
             (c for c in candidates if c.passage == best.passage and c.position != HEADING), None
         )
-        figures = set(_NUMBER.findall(best.sentence))
-        if body is not None and figures and figures <= set(_NUMBER.findall(body.sentence)):
+        figures = numbers(best.sentence)
+        if body is not None and figures and figures <= numbers(body.sentence):
             chosen = [body]  # the heading only repeats its body's figures: the body alone
         elif body is not None and len(best.sentence) + len(body.sentence) <= budget:
             chosen.append(body)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -87,11 +87,7 @@ class Answerability:
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def with_threshold(self, threshold: float | None) -> Answerability:
-        if threshold is None:
-            return self
-        return Answerability(
-            self.features, self.mean, self.scale, self.coef, self.intercept, threshold, self.about
-        )
+        return self if threshold is None else replace(self, threshold=threshold)
 
     def to_json(self) -> dict[str, Any]:
         return {
