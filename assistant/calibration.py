@@ -45,6 +45,7 @@ SETS = (
     "fresh/c_questions.jsonl",
     "fresh/d_questions.jsonl",
     "fresh/e_questions.jsonl",  # fitted on after its first contact; f is never
+    "fresh/h_questions.jsonl",
 )
 #: word-alias similarities compared (1 = none)
 ALIAS_CHOICES = [0.7, 0.75, 0.8, 0.85, 1.0]

@@ -113,7 +113,7 @@ def test_two_apps_share_the_index_and_follow_an_index_run(remote, embedder, monk
     where = Location.of(remote)
     sync(where, load_corpus(remote.corpus_dir), embedder)
     app_a, app_b = Assistant(remote, embedder), Assistant(remote, embedder)
-    assert app_b.ask("直播挂件有什么新功能？").refused
+    assert "预约提醒" not in app_b.ask("直播挂件有什么新功能？").text  # not indexed yet
     (remote.corpus_dir / "guajian.md").write_text(
         "---\ntitle: 小程序直播挂件\n---\n\n"
         "## 直播挂件\n微信小程序直播挂件新增了预约提醒功能，主播开播前会通知已预约的用户。\n",

@@ -1,8 +1,8 @@
 """Regression gates on issue 12's fresh sets (``tests/data/fresh``).
 
 Their first-contact scores are in ``FIRST_CONTACT.md``. The answerability
-model has since been fitted on a–d (with the other sets), so their figures
-here are tuning figures, the floor they must not fall under; set f is
+model has since been fitted on a–e and h (with the other sets), so their
+figures here are tuning figures, the floor they must not fall under; set f is
 held out from fitting, and its floor is its first-contact score. The honest
 estimate is the leave-one-set-out figures the model file records
 (``test_calibration``)."""
@@ -19,14 +19,17 @@ FRESH = Path(__file__).parent / "data" / "fresh"
 
 # set: (fact accuracy ≥, answerable refused ≤, unanswerable refused ≥, chit-chat right ≥)
 FLOORS = {
-    "a_questions.jsonl": (0.74, 14, 21, 0),
-    "b_questions.jsonl": (0.63, 11, 15, 12),
-    "c_questions.jsonl": (0.75, 9, 35, 0),
-    "d_questions.jsonl": (0.78, 3, 17, 0),
-    # first contact of the answerability model (FIRST_CONTACT.md): not trained on
-    "e_questions.jsonl": (0.74, 7, 11, 4),
-    # the second first contact (FIRST_CONTACT.md): never fitted on
+    "a_questions.jsonl": (0.79, 8, 24, 0),
+    "b_questions.jsonl": (0.70, 7, 16, 12),
+    "c_questions.jsonl": (0.81, 6, 37, 0),
+    "d_questions.jsonl": (0.80, 3, 20, 0),
+    # the first contact of the answerability model (FIRST_CONTACT.md), fitted on since
+    "e_questions.jsonl": (0.83, 3, 11, 4),
+    # the second first contact (FIRST_CONTACT.md): never fitted on; its floor
+    # is that first run
     "f_questions.jsonl": (0.85, 6, 10, 4),
+    # a seventh writer's near misses and false premises (half unanswerable)
+    "h_questions.jsonl": (0.84, 5, 28, 0),
 }
 
 

@@ -6,18 +6,17 @@ into P(the passages answer the question). Why each one:
 
 * ``best``, ``dense``: how well the best sentence matches (blended score;
   cosine alone) — weak matches are refusals;
-* ``own_words``: the IDF-weighted share of the question's words in the best
-  sentences themselves (a word in the heading above counts half) — a near
-  miss (日活 of 视频号) shares the subject but not the asked-for word;
-* ``uncovered``: the weighted share of the question's content words in no
-  passage at all; ``missing_names``: names (快手, TikTok) in no passage —
-  asking about something else;
+* ``missing_names``: names (快手, TikTok) in no passage — asking about
+  something else;
 * ``top_dense``: the best passage's cosine from retrieval;
-* ``missing_specific``: how specific the rarest missing word is in general
-  Chinese (``text.general_surprisal``, 0 when none is missing): an answerable
-  question in other words lacks everyday words (以后, 东西), a near miss
-  lacks the specific thing it asks for (佣金, 日活); ``missing_count``: how
-  many content words are missing (at most 3);
+* ``unbound``: how specific the rarest question word is that even the
+  best-bound of the best sentences lacks (``matching.unbound``; specificity
+  is ``text.general_surprisal``, rarity in general Chinese): an answerable
+  question in other words lacks everyday words (以后 7.9, 东西 8.1), a near
+  miss the specific thing it asks for (佣金 13.1, 日活 17.9), or has its
+  words in the passages but not together (体育's 付费额度 asked of 法律);
+  ``figure_unbound``: the same among the best sentences holding a
+  figure, for a "how much" question (食品生鲜 has no figure, GMV's is not its);
 * ``missing_number``: a number of the question (2023年, 35岁) that no passage
   holds — the article speaks of another year or group;
 * ``unit_gap``: the question asks for a count in a unit (多少个, 几倍, 多少亿,
@@ -48,20 +47,16 @@ from typing import Protocol
 
 from langchain_core.documents import Document
 
-from ..ingest.text import general_surprisal, pos_flag, search_tokens, to_simplified
+from ..ingest.text import pos_flag, search_tokens, to_simplified
 from .matching import Coverage
 from .policy import Answerability
 
 FEATURES = (
     "best",
     "dense",
-    "own_words",
-    "uncovered",
     "missing_names",
     "top_dense",
     "figure_gap",
-    "missing_specific",
-    "missing_count",
     "missing_number",
     "unit_gap",
     "slot_gap",
@@ -72,12 +67,15 @@ FEATURES = (
     "asks_how_to",
     "asks_yes_no",
     "asks_why",
+    "unbound",
+    "figure_unbound",
 )
 
 #: a figure: a number that is not a date (1.92倍, 200%, 4:6, 25個; not 2024年 or 12月)
-FIGURE = re.compile(r"\d+(?:\.\d+)?(?:\s*[%％倍:：]|[个個万萬亿億场場人元])|\d+\.\d+")
+FIGURE = re.compile(r"\d+(?:\.\d+)?(?:\s*[%％倍:：]|[个個万萬亿億场場人元岁歲天次家])|\d+\.\d+")
 # measure words a "how many" question names (a closed grammatical class)
-_UNIT_ASKED = re.compile(r"(?:多少|几)\s*([个倍亿万元块钱人岁场天次家点])")
+# (哪几个 asks which ones, not how many)
+_UNIT_ASKED = re.compile(r"(?:多少|(?<!哪)几)\s*([个倍亿万元块钱人岁场天次家点])")
 _PERCENT_ASKED = re.compile(r"百分之(?:多少|几)|几成|多少%|percent", re.IGNORECASE)
 _UNIT_FORMS = {"块": "元", "钱": "元", "点": "%"}
 
@@ -93,11 +91,13 @@ class Scored(Protocol):
 _TYPES = {
     "asks_opinion": re.compile(
         r"你(?:们)?(?:觉得|认为|建议|估计|预测|猜|看好|怎么看)|值不值|划算|该不该|"
+        r"我们?(?:应该|该)|该怎么|怎么办|[如怎][何么]应对|前景|能成吗|"
         r"do you think|would you|should (?:i|we)|your (?:opinion|view)|\brecommend\b|worth it",
         re.IGNORECASE,
     ),
     "asks_definition": re.compile(
-        r"什么意思|啥意思|指的?是什么|是指什么|的定义|stand for|what does \S+ mean|define",
+        r"什么意思|啥意思|指的?是什么|是指什么|的定义|区别|差别|有何不同|stand for|"
+        r"what does \S+ mean|define|difference between|what(?: exactly)? is an? ",
         re.IGNORECASE,
     ),
     "asks_how_to": re.compile(
@@ -138,29 +138,29 @@ def features(
     cover: Coverage,
     passages: list[Document],
     *,
-    own_words: float,
+    unbound: float,
+    figure_unbound: float,
     content_words: int,
     wants_figure: bool,
     english: bool,
 ) -> dict[str, float]:
-    """The model's inputs for one question (see the module doc)."""
+    """The model's inputs for one question (see the module doc); ``candidates``
+    are the best sentences, best first."""
     best = candidates[0] if candidates else _Nothing()
-    top = candidates[:3]
+    top = candidates
     dense = [d.metadata.get("dense") for d in passages]
     return {
         "best": best.score,
         "dense": max((c.dense for c in top), default=0.0),
-        "own_words": own_words,
-        "uncovered": cover.share,
         "missing_names": float(min(2, len(cover.missing_names))),
         "top_dense": max((float(d) for d in dense if d is not None), default=0.0),
-        "missing_specific": max(map(general_surprisal, cover.missing), default=0.0),
-        "missing_count": float(min(3, len(cover.missing))),
         "missing_number": float(any(t.replace(".", "").isdigit() for t in cover.missing)),
         "unit_gap": float(unit_gap(question, [c.sentence for c in top])),
         "slot_gap": float(slot_gap(question, [c.sentence for c in top])),
         "figure_gap": float(wants_figure and not any(FIGURE.search(c.sentence) for c in top)),
         "content_words": math.log1p(content_words),
+        "unbound": unbound,
+        "figure_unbound": figure_unbound,
         "english": float(english),
         **question_types(question),
     }
@@ -171,8 +171,8 @@ def asked_unit(question: str) -> str | None:
 
     >>> asked_unit("优质内容主播总共有多少个"), asked_unit("GMV翻了几倍"), asked_unit("涨了多少")
     ('个', '倍', None)
-    >>> asked_unit("占百分之多少"), asked_unit("具体是多少亿啊")
-    ('%', '亿')
+    >>> asked_unit("占百分之多少"), asked_unit("具体是多少亿啊"), asked_unit("看哪几个指标")
+    ('%', '亿', None)
     """
     if _PERCENT_ASKED.search(question):
         return "%"

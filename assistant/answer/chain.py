@@ -34,7 +34,7 @@ from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 from ..errors import AssistantError, EmptyQuestion, InvalidQuestion, QuestionTooLong
 from ..ingest.chunking import sentence_id
 from ..ingest.colloquial import standardise
-from ..ingest.glossary import chinese_terms, expand
+from ..ingest.glossary import chinese_terms, expand, unknown_names
 from ..ingest.text import (
     Script,
     detect_script,
@@ -106,11 +106,12 @@ def validate(question: str, limit: int) -> str:
 
 
 def _match_words(text: str, script: str) -> str:
-    """The words the answer must match: for English, the Chinese glossary terms
-    and the acronyms (GMV, AI) that articles write as they are."""
+    """The words the answer must match: for English, the Chinese glossary terms,
+    the acronyms (GMV, AI) that articles write as they are, and names the
+    glossary does not know (Shopee), which an article in Chinese lacks."""
     if script != "en":
         return text
-    return " ".join(chinese_terms(text) + _ACRONYM.findall(text))
+    return " ".join(chinese_terms(text) + _ACRONYM.findall(text) + unknown_names(text))
 
 
 class Assistant:

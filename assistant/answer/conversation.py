@@ -1,8 +1,9 @@
 """Follow-up questions in a chat: 那订单数量呢？ after 微信小店的GMV增长了多少？
 
 Without a language model the follow-up is resolved by a rule: a question that
-opens with 那/那么/还有/"what about"/"and", ends with 呢, or is very short is
-read as "the previous question, about this instead". Retrieval searches the
+opens with 那/那么/还有/"what about"/"and", ends with 呢, names nothing to look
+for (具体都有哪些？), or is very short is read as "the previous question, about
+this instead". Retrieval searches the
 follow-up together with the previous (already resolved) question; the
 answerer weighs the follow-up's own words most (``focus``).
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..ingest.text import han_count, split_sentences
+from .matching import is_content_word, salient_tokens
 
 _OPENERS = re.compile(
     r"^\s*(那么|那麼|那|还有|還有|另外|再问|再問|"
@@ -28,13 +30,18 @@ _TAIL = re.compile(r"(呢|的呢|怎么样|怎麼樣|如何)$")
 #: a message longer than this, of several sentences, is read as context + question
 PASTE_CHARS = 60
 _ASKED = ("？", "?")
+# a pasted message often comes in quotes: “…请问…怎么解释的？”
+_QUOTES = "”\"」』’'）) "
+#: at most this many questions in a row at a paste's end are its question
+MAX_ASKED_TOGETHER = 3
 
 
 def pasted(message: str) -> tuple[str, list[str]]:
     """The question of a pasted message, and the sentences before it.
 
     Help-desk staff paste a customer's message whole. Its question is the
-    last sentence that asks (ends in ？ or ?); the sentences before it are
+    last sentence that asks (ends in ？ or ?), with the questions right before
+    it (…吗？…多少？…多少？ are asked together); the sentences before it are
     context, read like earlier turns of a chat (so that a question leaning on
     them is resolved against them). A short message, or one that asks no
     question, is taken whole.
@@ -45,14 +52,21 @@ def pasted(message: str) -> tuple[str, list[str]]:
     '请问保证金降了多少？'
     >>> len(pasted(message)[1])  # context: the two sentences before it
     2
+    >>> pasted(message.replace("谢谢！", "最多降多少？"))[0]  # asked one after another
+    '请问保证金降了多少？最多降多少？'
+    >>> pasted("转一下客户的话：“" + message.replace("谢谢！", "”"))[0]  # quoted
+    '请问保证金降了多少？”'
     >>> pasted("微信小店的GMV增长了多少？")
     ('微信小店的GMV增长了多少？', [])
     """
     sentences = split_sentences(message)
-    asked = [i for i, s in enumerate(sentences) if s.endswith(_ASKED)]
+    asked = [i for i, s in enumerate(sentences) if s.rstrip(_QUOTES).endswith(_ASKED)]
     if len(message) <= PASTE_CHARS or len(sentences) < 2 or not asked:
         return message, []
-    return sentences[asked[-1]], sentences[: asked[-1]]
+    first = asked[-1]  # questions asked one after another are asked together
+    while first - 1 in asked and asked[-1] - first + 1 < MAX_ASKED_TOGETHER:
+        first -= 1
+    return "".join(sentences[first : asked[-1] + 1]), sentences[:first]
 
 
 @dataclass(frozen=True)
@@ -67,14 +81,16 @@ class Query:
 def is_follow_up(question: str) -> bool:
     """Does the question lean on the previous one?
 
-    >>> is_follow_up("那订单数量呢？"), is_follow_up("法律类直播呢？")
-    (True, True)
+    >>> [is_follow_up(q) for q in ("那订单数量呢？", "法律类直播呢？", "具体都有哪些？")]
+    [True, True, True]
     >>> is_follow_up("微信小店的GMV增长了多少？")
     False
     """
     core = _CLOSERS.sub("", question)
     if _OPENERS.match(core) or _TAIL.search(core):
         return True
+    if core and not any(map(is_content_word, salient_tokens(core))):
+        return True  # names nothing to look for (具体都有哪些？): about the last question
     return 0 < han_count(core) <= 4 and len(core) <= 6
 
 

@@ -43,7 +43,15 @@ from ..ingest.text import Script, lower_forms, to_script
 from .answerability import FIGURE, decide, features
 from .citecheck import numbers
 from .injection import looks_like_instruction
-from .matching import Weight, coverage, is_content_word, length_weight, lexical, salient_tokens
+from .matching import (
+    Weight,
+    coverage,
+    is_content_word,
+    length_weight,
+    lexical,
+    salient_tokens,
+    unbound,
+)
 from .policy import AnswerPolicy, Scoring, Selection
 from .response import FRAMES, Answer, citation_from, cited_first, refusal
 
@@ -56,6 +64,8 @@ _DIGIT = re.compile(r"\d")
 # where one message asks two things: a question mark or semicolon with more after it
 _PART_END = re.compile(r"(?<=[？?；;])\s*(?=\S)")
 _WHY = re.compile(r"为什么|為什麼|为何|為何|原因|\bwhy\b|how come", re.IGNORECASE)
+# a sentence that opens by pointing back (這也意味著, 因此, 其中) leans on the one before
+_ANAPHOR = re.compile(r"(?:這|这|對此|对此|因此|所以|其中|該|该)(?!些年|外)")
 _BECAUSE = re.compile(r"原因|因为|因為|在于|在於|由于|由於|为了|為了|所以")
 
 
@@ -141,15 +151,18 @@ def _in_context(
 ) -> list[str]:
     """The sentence with the neighbours it needs to stand alone.
 
-    The sentence before it when only that one says when (a figure without a
-    year); the sentence after it when it is too short to carry an answer, or
-    when the question asks why and the next sentence gives the reason.
+    The sentence before it when it opens by pointing back to it (這也意味著…,
+    因此…) or when only that one says when (a figure without a year); the
+    sentence after it when it is too short to carry an answer, or when the
+    question asks why and the next sentence gives the reason.
     """
     if c.position == HEADING:  # a heading is quoted alone: it sums up its section
         return [c.sentence]
     sentences = chunk_sentences(passages[c.passage].page_content)
     out = [c.sentence]
-    if c.position > 0 and _DIGIT.search(c.sentence) and not _PERIOD.search(c.sentence):
+    if c.position > 0 and _ANAPHOR.match(c.sentence):
+        out.insert(0, sentences[c.position - 1])  # 這也意味著…: what "this" is
+    elif c.position > 0 and _DIGIT.search(c.sentence) and not _PERIOD.search(c.sentence):
         before = sentences[c.position - 1]
         if re.search(r"\d{4}年", before) and len(before) <= policy.year_sentence:
             out.insert(0, before)
@@ -266,6 +279,36 @@ def each_part(
     return extra
 
 
+def _binding(
+    tokens: list[str],
+    body: list[_Candidate],
+    passages: list[Document],
+    wants_figure: bool,
+    policy: AnswerPolicy,
+) -> tuple[float, float]:
+    """How specific the rarest question word is that the best-bound sentence
+    lacks (``matching.unbound``): among the best ``policy.judged`` sentences,
+    and, for a "how much" question, among the best ones holding a figure
+    (the figure asked for must stand with the question's words: 食品生鲜 has
+    爆发迹象 and no figure; GMV's 1.92倍 is not 食品生鲜's). 0 for a question
+    that asks no figure."""
+
+    def forms(found: list[_Candidate]) -> list[tuple[list[str], list[str]]]:
+        return [
+            (
+                lower_forms(c.sentence),
+                lower_forms(passages[c.passage].metadata.get("section", "")),
+            )
+            for c in found
+        ]
+
+    bound = unbound(tokens, forms(body[: policy.judged]), policy.specific_verb)
+    if not wants_figure:
+        return bound, 0.0
+    figures = [c for c in body if FIGURE.search(c.sentence)][: policy.judged]
+    return bound, unbound(tokens, forms(figures), policy.specific_verb)
+
+
 def compose(
     question: str,
     passages: list[Document],
@@ -292,6 +335,9 @@ def compose(
     policy = policy or AnswerPolicy()
     tokens = aliases(salient_tokens(question if focus is None else focus))
     context_tokens = [t for t in aliases(salient_tokens(context)) if t not in tokens]
+    if not any(map(is_content_word, tokens)):
+        # a follow-up that names nothing (具体有哪些？) asks about its earlier question's words
+        tokens, context_tokens = tokens + context_tokens, []
     chars = policy.selection.heading_chars
     sentences = [s for d in passages for _, s in quotable(d, chars)]
     vectors = sentence_vectors(sentences)
@@ -302,30 +348,20 @@ def compose(
     # that matches many questions of its section (calibration agreed: fewer right
     # outcomes out of fold when headings counted)
     body = [c for c in candidates if c.position != HEADING]
-    # a follow-up that names nothing (具体有哪些？) is judged with its earlier question's words
-    judged = tokens if any(map(is_content_word, tokens)) else tokens + context_tokens
-    cover = coverage(judged, passages, weight, policy.specific_verb)
-    own_words = max(
-        (
-            lexical(
-                judged,
-                lower_forms(c.sentence),
-                lower_forms(passages[c.passage].metadata.get("section", "")),
-                weight,
-                policy.scoring.heading_share,
-            )
-            for c in body[:3]
-        ),
-        default=0.0,
-    )
+    # a passage that is never quoted (an injection) is no evidence either way
+    quotable_passages = [d for d in passages if not looks_like_instruction(d.page_content)]
+    cover = coverage(tokens, quotable_passages, policy.specific_verb)
+    wants_figure = bool(_QUANTITY.search(question))
+    bound, figure_bound = _binding(tokens, body, passages, wants_figure, policy)
     values = features(
         question,
-        body,
+        body[: policy.judged],
         cover,
-        passages,
-        own_words=own_words,
-        content_words=sum(1 for t in judged if is_content_word(t, policy.specific_verb)),
-        wants_figure=bool(_QUANTITY.search(question)),
+        quotable_passages,
+        unbound=bound,
+        figure_unbound=figure_bound,
+        content_words=sum(1 for t in tokens if is_content_word(t, policy.specific_verb)),
+        wants_figure=wants_figure,
         english=script == "en",
     )
     verdict = decide(policy.answerability, values)
@@ -341,16 +377,21 @@ def compose(
     order = cited_first((c.passage for c in chosen), range(len(passages)))
     number = {p: n for n, p in enumerate(order, start=1)}
     citations = [citation_from(number[p], passages[p]) for p in order]
-    lines, shown = [], set()
+    lines: list[str] = []
+    shown: set[str] = set()
+    lead = FRAMES[script]["lead"]
     for c in chosen:
         if c.sentence in shown:  # already quoted as another sentence's context
             continue
         in_context = _in_context(c, passages, question, policy.selection)
         quoted = [q for q in in_context if q not in shown]
+        line = "".join(to_script(q, script) for q in quoted) + f"[{number[c.passage]}]"
+        if lines and len(lead + "\n".join([*lines, line])) > policy.longest:
+            continue  # what it adds does not fit: the answer stays readable on a phone
         shown.update(quoted)
         cite = citations[number[c.passage] - 1]
         cite.cited = True
         cite.quotes += [q for q in quoted if q not in cite.quotes]
-        lines.append("".join(to_script(q, script) for q in quoted) + f"[{number[c.passage]}]")
-    text = FRAMES[script]["lead"] + "\n".join(lines)
+        lines.append(line)
+    text = lead + "\n".join(lines)
     return Answer(question, text, False, citations, script, evidence=evidence)

@@ -15,6 +15,7 @@ it does not know (快手, 月活跃用户) does.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -33,7 +34,7 @@ _FRAME_WORDS = frozenset(
     "什么样 怎么样 多大 几个 同比 环比 "
     "最多 最少 最高 最低 主要 具体 哪里 时候 介绍 说明 告诉 知道 一些 关于 本届 今年 去年 "
     "增加 增长 上涨 下降 降低 提高 涨幅 降幅 数量 人数 比例 占比 多少钱 一共 总共 客户 "
-    "大概 大约 目前 现在 能否".split()
+    "大概 大约 目前 现在 能否 vs".split()
 )
 # POS flags of words that only shape a sentence (pronouns, conjunctions, adverbs,
 # particles, place words): never words to match
@@ -63,6 +64,19 @@ def length_weight(token: str) -> float:
 
 
 def _contains(forms: list[str], token: str) -> bool:
+    """Is ``token`` in one of ``forms``? A number only as a whole number (the
+    1 of 1万 is not in 1000, the 25 of 25岁 is in 25個), or as a year's last
+    two digits (24年 is 2024年).
+
+    >>> _contains(["最高能获得1000流量点"], "1"), _contains(["25个类目"], "25")
+    (False, True)
+    >>> _contains(["2024年12月"], "24")
+    True
+    """
+    if token.replace(".", "").isdigit():
+        century = "(?:19|20)?" if len(token) == 2 else ""
+        whole = re.compile(rf"(?<![\d.]){century}{re.escape(token)}(?![\d]|\.\d)")
+        return any(whole.search(form) for form in forms)
     return any(token in form for form in forms)
 
 
@@ -119,7 +133,6 @@ class Coverage:
     """Which of the question's content words the passages lack."""
 
     missing: list[str]
-    share: float  # weighted share of the content words that are missing
 
     @property
     def missing_names(self) -> list[str]:
@@ -127,13 +140,10 @@ class Coverage:
 
 
 def coverage(
-    tokens: list[str],
-    passages: list[Document],
-    weight: Weight = length_weight,
-    specific_verb: float = math.inf,
+    tokens: list[str], passages: list[Document], specific_verb: float = math.inf
 ) -> Coverage:
     """The content words of ``tokens`` that no passage (text or section) contains,
-    even in part, and their weighted share."""
+    even in part."""
     forms = [
         f
         for d in passages
@@ -141,9 +151,44 @@ def coverage(
         for f in lower_forms(text)
     ]
     content = [t for t in tokens if is_content_word(t, specific_verb)]
-    missing = [t for t in content if match(t, forms) < 0.5]
-    total = sum(weight(t) for t in content)
-    return Coverage(missing, sum(weight(t) for t in missing) / total if total else 0.0)
+    return Coverage([t for t in content if match(t, forms) < 0.5])
+
+
+def unbound(
+    tokens: list[str],
+    sentences: list[tuple[list[str], list[str]]],
+    specific_verb: float = math.inf,
+) -> float:
+    """How specific the question's rarest word is that the best-bound sentence
+    lacks: for each sentence (its forms, its heading's forms), the highest
+    ``general_surprisal`` of a content word found in neither; the lowest of
+    those over the sentences (0 when one sentence holds every word; the
+    rarest word when there is no sentence at all).
+
+    A near miss often has all its words in the passages but not together
+    (the 付费额度 of 带货者, where the article gives 体育's). An answerable
+    question in other words lacks only everyday words (东西, 容易).
+
+    >>> s = [(["体育垂类直播的付费额度增长了190%"], []), (["带货者佣金比例"], [])]
+    >>> unbound(["体育", "付费", "额度"], s)
+    0.0
+    >>> unbound(["带货者", "付费", "额度"], s) > 12
+    True
+    """
+    content = [t for t in tokens if is_content_word(t, specific_verb)]
+    if not sentences:
+        return max(map(general_surprisal, content), default=0.0)
+    return min(
+        max(
+            (
+                general_surprisal(t)
+                for t in content
+                if max(match(t, forms), match(t, heading)) < 0.5
+            ),
+            default=0.0,
+        )
+        for forms, heading in sentences
+    )
 
 
 def lexical(

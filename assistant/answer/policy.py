@@ -127,8 +127,16 @@ class AnswerPolicy:
     answerability: Answerability = field(default_factory=shipped_model)
     scoring: Scoring = Scoring()
     selection: Selection = Selection()
+    #: the answerability features judge the best this many sentences (the
+    #: answer quotes up to ``Selection.max_sentences``; a third brings in the
+    #: one a reworded question ranks just below)
+    judged: int = 3
     #: length budget of the quoted answer (twice this for a list)
     max_chars: int = default("answer_max_chars")
+    #: no answer quotes more than this in all, with the sentences that give its
+    #: best ones their context (the second and later go when they would pass
+    #: it): about a phone screen of Chinese text, the longest issue 12 allows
+    longest: int = 300
     #: a refusal quotes the closest sentence (as not a direct answer) when the
     #: probability reaches this share of the threshold: the article touches the
     #: subject (set by hand: at half the threshold the "closest" sentence of

@@ -45,6 +45,34 @@ def chinese_terms(text: str) -> list[str]:
     return found
 
 
+# calendar words are capitalised in English without being names
+_CALENDAR = frozenset(
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec "
+    "monday tuesday wednesday thursday friday saturday sunday mon tue wed thu fri sat sun".split()
+)
+_CAPITALISED = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][a-z]+\b")
+
+
+def unknown_names(text: str) -> list[str]:
+    """Capitalised words inside an English sentence that no glossary phrase
+    covers: names (Shopee, Lazada) the articles cannot be matched on, which
+    a question asking about something else carries.
+
+    >>> unknown_names("What's the deposit for a store on Shopee in December?")
+    ['Shopee']
+    >>> unknown_names("How much did WeChat Shop GMV grow?")
+    []
+    """
+    covered = [m.span() for pattern, _ in _entries() for m in pattern.finditer(text)]
+    return [
+        m.group()
+        for m in _CAPITALISED.finditer(text)
+        if m.group().lower() not in _CALENDAR
+        and not any(start <= m.start() < end for start, end in covered)
+    ]
+
+
 def expand(text: str) -> str:
     """``text`` followed by the Chinese terms of its English phrases (if any)."""
     terms = chinese_terms(text)
