@@ -292,3 +292,46 @@ def test_topic_surprisal_decides_what_names_a_topic(assistant):
         assert assistant.ask(question).evidence.get("intent") is None
     finally:
         assistant.policy = saved
+
+
+def test_a_sentence_pointing_back_brings_the_one_before():
+    passages = [doc("门店补贴力度远大于同行。这也意味着新店更容易盈利。此外还有培训。")]
+    pointing = cand(0, 1.0, 1.0, "这也意味着新店更容易盈利。", 1)
+    terse = Selection(short_sentence=3)  # no sentence here is too short to stand
+    assert _in_context(pointing, passages, "为啥新店更容易盈利", terse) == [
+        "门店补贴力度远大于同行。",
+        "这也意味着新店更容易盈利。",
+    ]
+    besides = cand(0, 1.0, 1.0, "此外还有培训。", 2)  # 此外 adds; it does not point back
+    assert _in_context(besides, passages, "有培训吗", terse) == [
+        "此外还有培训。"
+    ]
+
+
+def test_longest_caps_the_whole_answer_but_keeps_the_best_sentence(qvec, vectors):
+    passages = [doc("门店客流增长了三成。"), doc("门店客流今年增长了三成。")]
+    q = "门店客流增长多少"
+    wide = AnswerPolicy(answerability=constant(0.9, 0.5), longest=1000)
+    narrow = AnswerPolicy(answerability=constant(0.9, 0.5), longest=10)
+    both = compose(q, passages, qvec(q), vectors, "zh-Hans", policy=wide).text
+    assert "[1]" in both and "[2]" in both  # a near tie from the other passage joins
+    one = compose(q, passages, qvec(q), vectors, "zh-Hans", policy=narrow).text
+    assert one.count("[") == 1  # the best sentence alone, though longer than 10
+
+
+def test_judged_sentences_decide_what_binds_the_question(qvec, vectors):
+    passages = [doc("体育直播的付费额度增长了190%。法律直播的开播场次上涨了2.5倍。")]
+    q = "法律直播的付费额度增长了多少"
+
+    def unbound(judged):
+        policy = AnswerPolicy(answerability=constant(0.9, 0.5), judged=judged)
+        values = compose(q, passages, qvec(q), vectors, "zh-Hans", policy=policy).evidence
+        return values["features"]["unbound"], values["features"]["figure_unbound"]
+
+    # each sentence lacks a specific word of the question: 法律 or 付费额度
+    assert min(unbound(1)) > 0 and min(unbound(2)) > 0
+    single = "体育直播的付费额度增长了190%。"
+    passages = [doc(single)]
+    q = "体育直播的付费额度增长了多少"
+    answered = compose(q, passages, qvec(q), vectors, "zh-Hans", policy=AnswerPolicy())
+    assert answered.evidence["features"]["unbound"] == 0.0  # one sentence holds every word
