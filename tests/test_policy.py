@@ -303,9 +303,7 @@ def test_a_sentence_pointing_back_brings_the_one_before():
         "这也意味着新店更容易盈利。",
     ]
     besides = cand(0, 1.0, 1.0, "此外还有培训。", 2)  # 此外 adds; it does not point back
-    assert _in_context(besides, passages, "有培训吗", terse) == [
-        "此外还有培训。"
-    ]
+    assert _in_context(besides, passages, "有培训吗", terse) == ["此外还有培训。"]
 
 
 def test_longest_caps_the_whole_answer_but_keeps_the_best_sentence(qvec, vectors):
