@@ -128,8 +128,11 @@ def out_of_fold(samples: list[Sample], c: float = 1.0) -> np.ndarray:
 
 
 #: at most this share of answerable questions refused (out of fold): a refusal
-#: of an answerable question is the failure help-desk users meet most
-MAX_REFUSED_SHARE = 0.10
+#: of an answerable question is the failure help-desk users meet most, and
+#: issue 12 allows 2 in 54 (4 %). Out of fold, right outcomes barely change
+#: between 4 % and 10 % (523 and 530 of 706 on nine sets): each answerable
+#: question answered costs an unanswerable one answered
+MAX_REFUSED_SHARE = 0.05
 
 
 def best_threshold(samples: list[Sample], probs: np.ndarray) -> float:

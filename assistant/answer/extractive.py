@@ -45,6 +45,7 @@ from .citecheck import numbers
 from .injection import looks_like_instruction
 from .matching import (
     Weight,
+    corpus_pairs,
     coverage,
     is_content_word,
     length_weight,
@@ -333,7 +334,10 @@ def compose(
     two-part question (…？…？) bring its own best sentence.
     """
     policy = policy or AnswerPolicy()
-    tokens = aliases(salient_tokens(question if focus is None else focus))
+    asked = question if focus is None else focus
+    tokens = aliases(salient_tokens(asked))
+    passage_forms = [f for d in passages for f in lower_forms(d.page_content)]
+    tokens += [p for p in corpus_pairs(asked, passage_forms) if not any(p in t for t in tokens)]
     context_tokens = [t for t in aliases(salient_tokens(context)) if t not in tokens]
     if not any(map(is_content_word, tokens)):
         # a follow-up that names nothing (具体有哪些？) asks about its earlier question's words

@@ -22,7 +22,16 @@ from functools import cache
 
 from langchain_core.documents import Document
 
-from ..ingest.text import general_surprisal, lower_forms, pos_flag, search_tokens, sub_words
+from ..ingest.text import (
+    general_surprisal,
+    in_dictionary,
+    lower_forms,
+    pos_flag,
+    search_tokens,
+    segments,
+    sub_words,
+    to_simplified,
+)
 
 Weight = Callable[[str], float]
 
@@ -36,6 +45,9 @@ _FRAME_WORDS = frozenset(
     "增加 增长 上涨 下降 降低 提高 涨幅 降幅 数量 人数 比例 占比 多少钱 一共 总共 客户 "
     "大概 大约 目前 现在 能否 vs".split()
 )
+_HAN_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
+# an A-not-A question (是不是, 会不会, 有没有, 可不可以): grammar, not subject
+_A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
 # POS flags of words that only shape a sentence (pronouns, conjunctions, adverbs,
 # particles, place words): never words to match
 _FUNCTION = frozenset("r c d p u y e o f uj ul uz ug ud uv".split())
@@ -84,12 +96,16 @@ def salient_tokens(text: str) -> list[str]:
     """Words that name the question's subject (not 什么/多少/区别 …), without
     the parts jieba's search mode also yields (小店 inside 微信小店).
 
+    An A-not-A verb (是不是, 会不会, 有没有) only asks yes or no.
+
     >>> salient_tokens("微信小店的GMV增长了多少？")
     ['微信小店', 'gmv']
+    >>> salient_tokens("新号是不是更容易出爆款"), salient_tokens("保证金会不会降")
+    (['容易'], ['保证金'])
     """
     tokens = [
         t
-        for t in dict.fromkeys(search_tokens(text))
+        for t in dict.fromkeys(search_tokens(_A_NOT_A.sub(" ", text)))
         if t not in _FRAME_WORDS and (len(t) > 1 or t.isascii()) and not is_function_word(t)
     ]
     return [t for t in tokens if not any(t != o and t in o for o in tokens)]
@@ -108,6 +124,30 @@ def match(token: str, forms: list[str]) -> float:
     if not parts:
         return 0.0
     return sum(1 for p in parts if p in _FRAME_WORDS or _contains(forms, p)) / len(parts)
+
+
+def corpus_pairs(text: str, forms: list[str]) -> list[str]:
+    """Two-character words a dictionary lacks (爆款, 新号) that the passages
+    hold: a pair the segmenter made up by its HMM, or two single characters
+    side by side, found whole in one of ``forms``. Search mode splits such
+    words into characters, which match nothing; the articles' own words say
+    which pairs are words.
+
+    >>> corpus_pairs("新号是不是更容易出爆款", ["当一个新号开始发布内容，有更大概率会出现爆款"])
+    ['新号', '爆款']
+    """
+    pieces = segments(_A_NOT_A.sub(" ", text))
+    pairs = [a + b for a, b in zip(pieces, pieces[1:], strict=False) if len(a) == len(b) == 1]
+    unknown = [p for p in pieces if len(p) == 2 and not in_dictionary(to_simplified(p))]
+    found = [
+        p
+        for p in pairs + unknown
+        if _HAN_PAIR.fullmatch(p)
+        and p not in _FRAME_WORDS
+        and not is_function_word(p)
+        and _contains(forms, p)
+    ]
+    return list(dict.fromkeys(found))
 
 
 def is_content_word(token: str, specific_verb: float = math.inf) -> bool:
