@@ -44,7 +44,8 @@ SETS = (
     "fresh/b_questions.jsonl",
     "fresh/c_questions.jsonl",
     "fresh/d_questions.jsonl",
-    "fresh/e_questions.jsonl",  # fitted on after its first contact; f is never
+    "fresh/e_questions.jsonl",  # e and g fitted on after their first contact; f never
+    "fresh/g_questions.jsonl",
     "fresh/h_questions.jsonl",
 )
 #: word-alias similarities compared (1 = none)

@@ -76,6 +76,8 @@ FIGURE = re.compile(r"\d+(?:\.\d+)?(?:\s*[%％倍:：]|[个個万萬亿億场場
 # measure words a "how many" question names (a closed grammatical class)
 # (哪几个 asks which ones, not how many)
 _UNIT_ASKED = re.compile(r"(?:多少|(?<!哪)几)\s*([个倍亿万元块钱人岁场天次家点])")
+# another question word: then 几个 is "several", not what is asked
+_OTHER_WH = re.compile(r"哪|什么|啥|谁|怎么|如何|为什么|为何")
 _PERCENT_ASKED = re.compile(r"百分之(?:多少|几)|几成|多少%|percent", re.IGNORECASE)
 _UNIT_FORMS = {"块": "元", "钱": "元", "点": "%"}
 
@@ -91,7 +93,7 @@ class Scored(Protocol):
 _TYPES = {
     "asks_opinion": re.compile(
         r"你(?:们)?(?:觉得|认为|建议|估计|预测|猜|看好|怎么看)|值不值|划算|该不该|"
-        r"我们?(?:应该|该)|该怎么|怎么办|[如怎][何么]应对|前景|能成吗|"
+        r"怎么办|[如怎][何么]应对|前景|能成吗|"
         r"do you think|would you|should (?:i|we)|your (?:opinion|view)|\brecommend\b|worth it",
         re.IGNORECASE,
     ),
@@ -173,10 +175,14 @@ def asked_unit(question: str) -> str | None:
     ('个', '倍', None)
     >>> asked_unit("占百分之多少"), asked_unit("具体是多少亿啊"), asked_unit("看哪几个指标")
     ('%', '亿', None)
+    >>> asked_unit("几个主流平台里哪家不显示粉丝数")
     """
     if _PERCENT_ASKED.search(question):
         return "%"
-    m = _UNIT_ASKED.search(to_simplified(question))
+    text = to_simplified(question)
+    m = _UNIT_ASKED.search(text)
+    if m and m.group().startswith("几") and _OTHER_WH.search(text):
+        return None  # 几个平台里哪家…: 几 counts the candidates, 哪家 is asked
     return _UNIT_FORMS.get(m.group(1), m.group(1)) if m else None
 
 

@@ -68,6 +68,8 @@ EXEMPLARS: dict[str, tuple[str, ...]] = {
         "what topics can you answer",
         "你會什麼",
         "你能回答哪方面的問題",
+        "你能帮我查什么",
+        "可以帮我查哪些资料",
     ),
     # questions about the article itself, by the front-matter field they ask for
     "about:author": (

@@ -137,12 +137,6 @@ class AnswerPolicy:
     #: best ones their context (the second and later go when they would pass
     #: it): about a phone screen of Chinese text, the longest issue 12 allows
     longest: int = 300
-    #: a refusal quotes the closest sentence (as not a direct answer) when the
-    #: probability reaches this share of the threshold: the article touches the
-    #: subject (set by hand: at half the threshold the "closest" sentence of
-    #: 视频号日活多少 was an unrelated 2.5倍; at 0.7 the ones shown name the
-    #: subject, like the 110% growth for 主播总共有多少个)
-    hint_share: float = 0.7
     #: a message is chit-chat or about the article when its nearest example
     #: (``intents.EXEMPLARS``) is at least this similar: on the labelled lines
     #: of the question sets, greetings and thanks scored ≥ 0.63 and no
