@@ -43,7 +43,7 @@ _FRAME_WORDS = frozenset(
     "什么样 怎么样 多大 几个 同比 环比 "
     "最多 最少 最高 最低 主要 具体 哪里 时候 介绍 说明 告诉 知道 一些 关于 本届 今年 去年 "
     "增加 增长 上涨 下降 降低 提高 涨幅 降幅 数量 人数 比例 占比 多少钱 一共 总共 客户 "
-    "大概 大约 目前 现在 能否 vs".split()
+    "大概 大约 目前 现在 能否 vs 你好 您好 哈喽 hi hello".split()
 )
 _HAN_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
 # an A-not-A question (是不是, 会不会, 有没有, 可不可以): grammar, not subject
