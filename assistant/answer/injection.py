@@ -217,6 +217,7 @@ def injection_kind(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=10_000)  # passages come back with every question
 def looks_like_instruction(text: str) -> bool:
     """Does ``text`` address a language model (a prompt injection) rather than readers?
 

@@ -21,7 +21,7 @@ import logging
 import math
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -198,6 +198,11 @@ def t2s(text: str) -> str:
     return _converter("t2s").convert(text)
 
 
+#: conversions kept: the passages' sentences come back with every question
+_CONVERSIONS = 50_000
+
+
+@lru_cache(maxsize=_CONVERSIONS)
 def to_simplified(text: str) -> str:
     """Mainland simplified form: ``tw2sp`` for traditional text, ``t2s`` otherwise.
 
@@ -211,11 +216,16 @@ def to_simplified(text: str) -> str:
 
 def search_forms(text: str) -> list[str]:
     """The simplified forms a text is indexed and searched under (one or two)."""
+    return list(_search_forms(text))
+
+
+@lru_cache(maxsize=_CONVERSIONS)
+def _search_forms(text: str) -> tuple[str, ...]:
     plain = _converter("t2s").convert(text)
     if not is_traditional(text):
-        return [plain]
+        return (plain,)
     mainland = _tw2sp(text)
-    return [plain] if mainland == plain else [plain, mainland]
+    return (plain,) if mainland == plain else (plain, mainland)
 
 
 def lower_forms(text: str) -> list[str]:
