@@ -12,8 +12,8 @@ Honest figures come from **leave-one-set-out** cross-validation: each set
 (written by a different writer) is scored by a model fitted on the others,
 the way a new writer's questions meet the product. The threshold is chosen
 on those out-of-fold probabilities (the most right outcomes — answers with
-their facts right plus refused unanswerables — refusing at most a tenth of
-the answerable questions), never on a set's own fit;
+their facts right plus refused unanswerables — refusing at most
+``MAX_REFUSED_SHARE`` of the answerable questions), never on a set's own fit;
 so is how close a word must be to stand for an article's word (``aliases``). The model shipped is
 then fitted on all sets, with that threshold; the file records the figures.
 """
