@@ -149,17 +149,17 @@ def features(
     """The model's inputs for one question (see the module doc); ``candidates``
     are the best sentences, best first."""
     best = candidates[0] if candidates else _Nothing()
-    top = candidates
+    sentences = [c.sentence for c in candidates]
     dense = [d.metadata.get("dense") for d in passages]
     return {
         "best": best.score,
-        "dense": max((c.dense for c in top), default=0.0),
+        "dense": max((c.dense for c in candidates), default=0.0),
         "missing_names": float(min(2, len(cover.missing_names))),
         "top_dense": max((float(d) for d in dense if d is not None), default=0.0),
         "missing_number": float(any(t.replace(".", "").isdigit() for t in cover.missing)),
-        "unit_gap": float(unit_gap(question, [c.sentence for c in top])),
-        "slot_gap": float(slot_gap(question, [c.sentence for c in top])),
-        "figure_gap": float(wants_figure and not any(FIGURE.search(c.sentence) for c in top)),
+        "unit_gap": float(unit_gap(question, sentences)),
+        "slot_gap": float(slot_gap(question, sentences)),
+        "figure_gap": float(wants_figure and not any(map(FIGURE.search, sentences))),
         "content_words": math.log1p(content_words),
         "unbound": unbound,
         "figure_unbound": figure_unbound,

@@ -18,7 +18,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from langchain_core.documents import Document
 
@@ -86,10 +86,15 @@ def _contains(forms: list[str], token: str) -> bool:
     True
     """
     if token.replace(".", "").isdigit():
-        century = "(?:19|20)?" if len(token) == 2 else ""
-        whole = re.compile(rf"(?<![\d.]){century}{re.escape(token)}(?![\d]|\.\d)")
+        whole = _whole_number(token)
         return any(whole.search(form) for form in forms)
     return any(token in form for form in forms)
+
+
+@lru_cache(maxsize=4096)
+def _whole_number(token: str) -> re.Pattern[str]:
+    century = "(?:19|20)?" if len(token) == 2 else ""
+    return re.compile(rf"(?<![\d.]){century}{re.escape(token)}(?![\d]|\.\d)")
 
 
 def salient_tokens(text: str) -> list[str]:

@@ -78,6 +78,11 @@ def pos_flag(word: str) -> str | None:
     return _pos().word_tag_tab.get(word)
 
 
+#: conversions and word figures kept: the passages' sentences come back with every question
+_CONVERSIONS = 50_000
+
+
+@lru_cache(maxsize=_CONVERSIONS)  # asked for each word of each judged sentence
 def general_surprisal(word: str) -> float:
     """How rare ``word`` is in general Chinese: -log of its frequency in jieba's
     dictionary (built from a large general corpus), highest for a word it
@@ -196,10 +201,6 @@ def t2s(text: str) -> str:
     '影片号'
     """
     return _converter("t2s").convert(text)
-
-
-#: conversions kept: the passages' sentences come back with every question
-_CONVERSIONS = 50_000
 
 
 @lru_cache(maxsize=_CONVERSIONS)
