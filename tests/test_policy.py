@@ -332,3 +332,23 @@ def test_judged_sentences_decide_what_binds_the_question(qvec, vectors):
     q = "体育直播的付费额度增长了多少"
     answered = compose(q, passages, qvec(q), vectors, "zh-Hans", policy=AnswerPolicy())
     assert answered.evidence["features"]["unbound"] == 0.0  # one sentence holds every word
+
+
+def test_the_sentences_going_on_from_the_best_say_what_each_subject_asked_does(qvec, vectors):
+    # the best sentence names the network and lists its parts; the ones going on
+    # from it (其中…, after a semicolon) say what each part does
+    passages = [
+        doc(
+            "报告提到，门店与仓库、物流站共同组成配送网络。"
+            "其中，门店是展示和下单的地方。"
+            "在此基础上，仓库负责存货和分拣；物流站负责送到家门口。"
+            "此外，会员人数增长了三成。"
+        )
+    ]
+    policy = AnswerPolicy(answerability=constant(0.9, 0.5))
+    q = "仓库和物流站在配送网络里分别负责什么？"
+    text = compose(q, passages, qvec(q), vectors, "zh-Hans", policy=policy).text
+    assert "仓库负责存货和分拣" in text and "物流站负责送到家门口" in text
+    q = "会员在配送网络里负责什么？"  # 此外 adds; it does not go on from the best
+    text = compose(q, passages, qvec(q), vectors, "zh-Hans", policy=policy).text
+    assert "会员人数" not in text

@@ -13,6 +13,10 @@ is invented. How a sentence is chosen:
   (twice that for "which/哪些" questions); for a "how much" question a
   figure from another passage that matches as well is kept too, so that
   both periods show (1.92倍 for the year, >200% for December);
+* the sentences going on from the best one (其中…, 在此基础上…, after a
+  semicolon) join it when one has a subject of the question as its subject
+  (``subjects``): "小程序负责什么" is answered by "小程序面向公域…", which
+  follows the sentence naming the model it belongs to;
 * a sentence brings its neighbours when it needs them: the one before when
   only that one says the year, the one after when it is very short or gives
   the reason a "why" question asks for;
@@ -55,6 +59,7 @@ from .matching import (
 )
 from .policy import AnswerPolicy, Scoring, Selection
 from .response import FRAMES, Answer, citation_from, cited_first, refusal
+from .subjects import is_subject_of, question_subjects
 
 _QUANTITY = re.compile(
     r"多少|几|多大|比例|占比|增长|涨|降|倍|率|how (much|many)|ratio|percent|grow", re.IGNORECASE
@@ -67,6 +72,10 @@ _PART_END = re.compile(r"(?<=[？?；;])\s*(?=\S)")
 _WHY = re.compile(r"为什么|為什麼|为何|為何|原因|\bwhy\b|how come", re.IGNORECASE)
 # a sentence that opens by pointing back (這也意味著, 因此, 其中) leans on the one before
 _ANAPHOR = re.compile(r"(?:這|这|對此|对此|因此|所以|其中|該|该)(?!些年|外)")
+# … or builds on it (在此基础上)
+_BUILDS_ON = re.compile(r"在此")
+# a sentence that ends in a semicolon goes on in the next one
+_GOES_ON = re.compile(r"[;；]$")
 _BECAUSE = re.compile(r"原因|因为|因為|在于|在於|由于|由於|为了|為了|所以")
 
 
@@ -227,6 +236,32 @@ def select(
     return chosen
 
 
+def elaboration(
+    best: _Candidate, candidates: list[_Candidate], passages: list[Document], subject: str
+) -> _Candidate | None:
+    """The sentence that goes on from the best one to say what the question's
+    subject does, when there is one: the first of the sentences continuing it
+    (each opens by pointing back, 其中/在此基础上, or follows a semicolon) that
+    has ``subject`` as the subject of a clause.
+
+    "小程序在三角模型里负责什么？": the best sentence names the model
+    (微信小店与小程序、服务号共同构成稳定三角模型); "在此基础上，小程序面向公域…"
+    says what 小程序 does in it.
+    """
+    if best.position == HEADING:
+        return None
+    sentences = chunk_sentences(passages[best.passage].page_content)
+    for position in range(best.position + 1, len(sentences)):
+        sentence = sentences[position]
+        points_back = _ANAPHOR.match(sentence) or _BUILDS_ON.match(sentence)
+        if not (points_back or _GOES_ON.search(sentences[position - 1])):
+            return None
+        if is_subject_of(subject, sentence):
+            at = (best.passage, position)
+            return next((c for c in candidates if (c.passage, c.position) == at), None)
+    return None
+
+
 def question_parts(question: str) -> list[str]:
     """The questions one message asks, when it asks several (…？…？).
 
@@ -378,6 +413,12 @@ def compose(
         return refusal(question, passages, script, hint, evidence=evidence)
 
     chosen = select(question, candidates, policy.max_chars, policy.selection)
+    goes_on = []
+    for subject in question_subjects(asked):
+        found = elaboration(chosen[0], candidates, passages, subject)
+        if found and found.sentence not in {c.sentence for c in chosen + goes_on}:
+            goes_on.append(found)
+    chosen[1:1] = goes_on
     if embed is not None:
         chosen += each_part(question, chosen, passages, embed, vectors, weight, aliases, policy)
     order = cited_first((c.passage for c in chosen), range(len(passages)))
@@ -389,7 +430,9 @@ def compose(
     for c in chosen:
         if c.sentence in shown:  # already quoted as another sentence's context
             continue
-        in_context = _in_context(c, passages, question, policy.selection)
+        # what the best sentence goes on to say is quoted alone: the best gives its context
+        alone = c in goes_on
+        in_context = [c.sentence] if alone else _in_context(c, passages, question, policy.selection)
         quoted = [q for q in in_context if q not in shown]
         line = "".join(to_script(q, script) for q in quoted) + f"[{number[c.passage]}]"
         if lines and len(lead + "\n".join([*lines, line])) > policy.longest:
