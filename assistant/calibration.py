@@ -51,6 +51,10 @@ SETS = (
 )
 #: word-alias similarities compared (1 = none)
 ALIAS_CHOICES = [0.7, 0.75, 0.8, 0.85, 1.0]
+#: right outcomes out of fold closer than this share of the questions are noise:
+#: with the most-right-outcomes rule alone the choice moved between 0.7 and 0.85
+#: from one fit to the next on 1-2 outcomes of 835
+ALIAS_NOISE = 0.01
 #: a model that answers everything: features are collected, nothing is refused
 ALWAYS = Answerability(
     FEATURES, (0.0,) * len(FEATURES), (1.0,) * len(FEATURES), (0.0,) * len(FEATURES), 0.0, 0.0
@@ -190,6 +194,32 @@ def calibrate(
     return samples, probs, threshold, report(samples, probs, threshold)
 
 
+def right_outcomes(figures: dict[str, Any]) -> float:
+    """Facts right plus unanswerables refused."""
+    return figures["fact_accuracy"] * figures["answerable"] + figures["unanswerable_refused"]
+
+
+def choose_alias(figures: dict[float, dict[str, Any]]) -> float:
+    """The alias similarity to ship, from its out-of-fold figures: among those
+    within ``ALIAS_NOISE`` of the most right outcomes, the one refusing the
+    fewest answerable questions (a wrong refusal is what help-desk users
+    notice most), then the most right outcomes, then the highest similarity
+    (fewest words replaced).
+
+    >>> f = lambda fact, refused, unans: {"fact_accuracy": fact, "answerable": 100,
+    ...     "answerable_refused": refused, "unanswerable": 60, "unanswerable_refused": unans}
+    >>> choose_alias({0.7: f(0.80, 6, 50), 0.8: f(0.82, 4, 47), 1.0: f(0.70, 1, 40)})
+    0.8
+    """
+    questions = max(f["answerable"] + f["unanswerable"] for f in figures.values())
+    best = max(map(right_outcomes, figures.values()))
+    close = [a for a, f in figures.items() if right_outcomes(f) >= best - ALIAS_NOISE * questions]
+    return min(
+        close,
+        key=lambda a: (figures[a]["answerable_refused"], -right_outcomes(figures[a]), -a),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="report only; write nothing")
@@ -209,14 +239,7 @@ def main() -> None:
         runs[similarity] = calibrate(settings, sets, similarity)
         cv = runs[similarity][3]["all"]
         print(f"aliases at {similarity}: threshold {runs[similarity][2]:.3f}, {cv}")
-    # the most right outcomes out of fold: facts right + unanswerables refused
-    chosen = max(
-        runs,
-        key=lambda a: (
-            runs[a][3]["all"]["fact_accuracy"] * runs[a][3]["all"]["answerable"]
-            + runs[a][3]["all"]["unanswerable_refused"]
-        ),
-    )
+    chosen = choose_alias({a: run[3]["all"] for a, run in runs.items()})
     samples, _, threshold, figures = runs[chosen]
     fitted = fit(samples, threshold)
     about = {

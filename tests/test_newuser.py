@@ -145,3 +145,30 @@ def test_an_english_recommendation_question_is_no_opinion(assistant):
     )
     assert not answer.refused and answer.evidence["features"]["asks_opinion"] == 0
     assert "完播率" in answer.text or "完播率" in to_simplified(answer.text)
+
+
+@pytest.mark.parametrize(
+    ("history", "question", "expected"),
+    [
+        ([], "方向二具体讲的是啥？", ["工具"]),
+        (["带货者业务四个方向，第一个是啥？"], "那第二个呢？", ["工具"]),
+        ([], "带货者业务的方向三跟方向四各是在讲什么？", ["激励", "孵化"]),
+        ([], "带货者业务的第一个方向是什么？第三、四个方向呢？", ["带货者", "激励"]),
+    ],
+)
+def test_numbered_items_are_found_however_they_are_counted(assistant, history, question, expected):
+    # the article: 首个方向 / 方向二是… / 方向三、四分别是…
+    answer = assistant.ask(question, history)
+    assert not answer.refused, answer.evidence
+    assert all(word in to_simplified(answer.text) for word in expected), answer.text
+
+
+def test_a_number_the_article_does_not_reach_is_missing(assistant):
+    answer = assistant.ask("带货者业务的第五个方向是什么？")
+    assert answer.refused and "方向五" in answer.evidence["missing"]
+
+
+def test_each_of_two_subjects_asked_about_gets_the_sentence_on_it(assistant):
+    answer = assistant.ask("在三角模型里，小程序和服务号分别负责什么？")
+    text = to_simplified(answer.text)
+    assert "公域" in text and "私域" in text, text

@@ -55,8 +55,10 @@ from .matching import (
     length_weight,
     lexical,
     salient_tokens,
+    text_forms,
     unbound,
 )
+from .ordinals import ordinals
 from .policy import AnswerPolicy, Scoring, Selection
 from .response import FRAMES, Answer, citation_from, cited_first, refusal
 from .subjects import is_subject_of, question_subjects
@@ -135,12 +137,12 @@ def score_sentences(
     for p, doc in enumerate(passages):
         if looks_like_instruction(doc.page_content):  # an injection: nothing of it is quoted
             continue
-        section_forms = lower_forms(doc.metadata.get("section", ""))
+        section_forms = text_forms(doc.metadata.get("section", ""))
         prior = 1.0 / (1.0 + policy.rank_decay * p)
         for i, sentence in quotable(doc, heading_chars):
             vec = vectors.get(sentence_id(sentence))
             dense = float(vec @ qvec) if vec is not None else 0.0
-            forms = lower_forms(sentence)
+            forms = text_forms(sentence)
             # the items of a list (一是…二是…) answer a "which" question under their heading
             share = 1.0 if wants_list else policy.heading_share
             heading = [] if i == HEADING else section_forms
@@ -292,7 +294,7 @@ def each_part(
     used = sum(len(c.sentence) for c in chosen)
     extra = []
     for part in parts:
-        tokens = aliases(salient_tokens(part))
+        tokens = aliases(salient_tokens(part)) + list(ordinals(part))
         found = score_sentences(
             part,
             tokens,
@@ -332,8 +334,8 @@ def _binding(
     def forms(found: list[_Candidate]) -> list[tuple[list[str], list[str]]]:
         return [
             (
-                lower_forms(c.sentence),
-                lower_forms(passages[c.passage].metadata.get("section", "")),
+                text_forms(c.sentence),
+                text_forms(passages[c.passage].metadata.get("section", "")),
             )
             for c in found
         ]
@@ -373,6 +375,7 @@ def compose(
     tokens = aliases(salient_tokens(asked))
     passage_forms = [f for d in passages for f in lower_forms(d.page_content)]
     tokens += [p for p in corpus_pairs(asked, passage_forms) if not any(p in t for t in tokens)]
+    tokens += [k for k in ordinals(asked, context) if k not in tokens]  # 方向二, 第二个方向
     context_tokens = [t for t in aliases(salient_tokens(context)) if t not in tokens]
     if not any(map(is_content_word, tokens)):
         # a follow-up that names nothing (具体有哪些？) asks about its earlier question's words

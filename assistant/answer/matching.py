@@ -32,6 +32,7 @@ from ..ingest.text import (
     sub_words,
     to_simplified,
 )
+from .ordinals import is_ordinal, ordinals
 
 Weight = Callable[[str], float]
 
@@ -52,27 +53,41 @@ _A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
 # particles, place words): never words to match
 _FUNCTION = frozenset("r c d p u y e o f uj ul uz ug ud uv".split())
 _VERBS = frozenset("v vd vg vi vq".split())
+_NAMES = frozenset("nr ns nt nz".split())
 # POS flags of words that do not name a subject (verbs but verbal nouns, adverbs, …).
 _NOT_CONTENT = ("v", "vd", "vg", "vi", "vq", "d", "p", "c", "u", "r", "y", "e", "o", "m", "b")
 
 
 def is_function_word(token: str) -> bool:
     """A pronoun, conjunction, adverb, particle or place word (咋样, 还是, 必须,
-    以后 — by jieba's part of speech), or a question's numeral (几倍, 多少):
-    words that shape a question but name nothing to look for.
+    以后 — by jieba's part of speech), a question's numeral (几倍, 多少) or a
+    phrase built on a question word (哪年哪月): words that shape a question
+    but name nothing to look for.
 
-    >>> [is_function_word(w) for w in ("咋样", "以后", "几倍", "小店", "增长")]
-    [True, True, True, False, False]
+    >>> [is_function_word(w) for w in ("咋样", "以后", "几倍", "哪年哪月", "小店", "增长")]
+    [True, True, True, True, False, False]
     """
     flag = pos_flag(token)
     if flag == "m":
         return any(c in token for c in "几多")
+    if any(c in token for c in "哪啥") and flag not in _NAMES:  # 哪年哪月 (哪吒 is a name)
+        return True
     return flag in _FUNCTION
 
 
 def length_weight(token: str) -> float:
     """Fallback word weight when no index statistics are at hand: longer is rarer."""
     return 2.0 if token.isascii() else float(min(len(token), 4))
+
+
+def text_forms(text: str) -> list[str]:
+    """The forms a text's words are matched in: its lower-cased simplified
+    forms and its ordinal keys (方向三、四 holds 方向三 and 方向四: ``ordinals``).
+
+    >>> text_forms("方向二是對帶貨者的激勵")
+    ['方向二是对带货者的激励', '方向二']
+    """
+    return [*lower_forms(text), *ordinals(text)]
 
 
 def _contains(forms: list[str], token: str) -> bool:
@@ -125,7 +140,7 @@ def match(token: str, forms: list[str]) -> float:
     """1 when ``token`` is in one of ``forms``; else the share of its parts that are."""
     if _contains(forms, token):
         return 1.0
-    parts = _parts(token)
+    parts = () if is_ordinal(token) else _parts(token)
     if not parts:
         return 0.0
     return sum(1 for p in parts if p in _FRAME_WORDS or _contains(forms, p)) / len(parts)
@@ -142,7 +157,11 @@ def corpus_pairs(text: str, forms: list[str]) -> list[str]:
     ['新号', '爆款']
     """
     pieces = segments(_A_NOT_A.sub(" ", text))
-    pairs = [a + b for a, b in zip(pieces, pieces[1:], strict=False) if len(a) == len(b) == 1]
+    pairs = [
+        a + b
+        for a, b in zip(pieces, pieces[1:], strict=False)
+        if len(a) == len(b) == 1 and not (is_function_word(a) or is_function_word(b))
+    ]  # (讲的是: 的 only shapes the sentence)
     unknown = [p for p in pieces if len(p) == 2 and not in_dictionary(to_simplified(p))]
     found = [
         p
@@ -193,7 +212,7 @@ def coverage(
         f
         for d in passages
         for text in (d.page_content, d.metadata.get("section", ""))
-        for f in lower_forms(text)
+        for f in text_forms(text)
     ]
     content = [t for t in tokens if is_content_word(t, specific_verb)]
     return Coverage([t for t in content if match(t, forms) < 0.5])
