@@ -19,8 +19,8 @@ FRESH = Path(__file__).parent / "data" / "fresh"
 
 # set: (fact accuracy ≥, answerable refused ≤, unanswerable refused ≥, chit-chat right ≥)
 FLOORS = {
-    "a_questions.jsonl": (0.87, 8, 24, 0),
-    "b_questions.jsonl": (0.71, 7, 16, 12),
+    "a_questions.jsonl": (0.88, 8, 24, 0),
+    "b_questions.jsonl": (0.73, 7, 16, 12),
     "c_questions.jsonl": (0.89, 6, 35, 0),
     "d_questions.jsonl": (0.88, 3, 20, 0),
     # the first contact of the answerability model (FIRST_CONTACT.md), fitted on since
@@ -31,7 +31,7 @@ FLOORS = {
     # the third first contact (FIRST_CONTACT.md), fitted on since
     "g_questions.jsonl": (0.95, 2, 11, 4),
     # a seventh writer's near misses and false premises (half unanswerable)
-    "h_questions.jsonl": (0.89, 5, 30, 0),
+    "h_questions.jsonl": (0.91, 5, 30, 0),
     # the fourth first contact (FIRST_CONTACT.md), fitted on since
     "i_questions.jsonl": (0.87, 3, 12, 4),
 }

@@ -352,3 +352,16 @@ def test_the_sentences_going_on_from_the_best_say_what_each_subject_asked_does(q
     q = "会员在配送网络里负责什么？"  # 此外 adds; it does not go on from the best
     text = compose(q, passages, qvec(q), vectors, "zh-Hans", policy=policy).text
     assert "会员人数" not in text
+
+
+def test_besides_what_is_set_aside_the_sentence_saying_what_else_joins(qvec, vectors):
+    passages = [
+        doc(
+            "咖啡仍是门店最受欢迎的招牌品类，去年的销量在全部品类之中排名第一。此外，果茶和面包也开始走俏。"
+        )
+    ]
+    policy = AnswerPolicy(answerability=constant(0.9, 0.5))
+    q = "除了咖啡，门店还有哪些品类卖得好？"
+    assert "果茶" in compose(q, passages, qvec(q), vectors, "zh-Hans", policy=policy).text
+    q = "门店的招牌品类是什么？"  # no "besides" asked: the best sentence alone
+    assert "果茶" not in compose(q, passages, qvec(q), vectors, "zh-Hans", policy=policy).text

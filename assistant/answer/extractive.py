@@ -16,7 +16,8 @@ is invented. How a sentence is chosen:
 * the sentences going on from the best one (其中…, 在此基础上…, after a
   semicolon) join it when one has a subject of the question as its subject
   (``subjects``): "小程序负责什么" is answered by "小程序面向公域…", which
-  follows the sentence naming the model it belongs to;
+  follows the sentence naming the model it belongs to; for "除了X，还有…"
+  the sentence after the best one joins when it opens with 此外 (besides);
 * a sentence brings its neighbours when it needs them: the one before when
   only that one says the year, the one after when it is very short or gives
   the reason a "why" question asks for;
@@ -76,6 +77,9 @@ _WHY = re.compile(r"为什么|為什麼|为何|為何|原因|\bwhy\b|how come", 
 _ANAPHOR = re.compile(r"(?:這|这|對此|对此|因此|所以|其中|該|该)(?!些年|外)")
 # … or builds on it (在此基础上)
 _BUILDS_ON = re.compile(r"在此")
+# "besides X, what else…": the article's "besides, …" (此外) says what else
+_BESIDES_ASKED = re.compile(r"除了|除去|以外|之外|besides|apart from|other than", re.IGNORECASE)
+_BESIDES = re.compile(r"此外|另外|除此之外|除此以外|同时|还有|還有")
 # a sentence that ends in a semicolon goes on in the next one
 _GOES_ON = re.compile(r"[;；]$")
 _BECAUSE = re.compile(r"原因|因为|因為|在于|在於|由于|由於|为了|為了|所以")
@@ -264,6 +268,21 @@ def elaboration(
     return None
 
 
+def what_else(
+    question: str, best: _Candidate, candidates: list[_Candidate], passages: list[Document]
+) -> _Candidate | None:
+    """For "除了女装，还有哪些类目…？", the sentence after the best one when it
+    opens with "besides" (此外，食品生鲜…): the best one is most often about
+    what the question sets aside."""
+    if best.position == HEADING or not _BESIDES_ASKED.search(question):
+        return None
+    sentences = chunk_sentences(passages[best.passage].page_content)
+    at = best.position + 1
+    if at < len(sentences) and _BESIDES.match(sentences[at]):
+        return next((c for c in candidates if (c.passage, c.position) == (best.passage, at)), None)
+    return None
+
+
 def question_parts(question: str) -> list[str]:
     """The questions one message asks, when it asks several (…？…？).
 
@@ -417,8 +436,10 @@ def compose(
 
     chosen = select(question, candidates, policy.max_chars, policy.selection)
     goes_on = []
-    for subject in question_subjects(asked):
-        found = elaboration(chosen[0], candidates, passages, subject)
+    for found in [
+        what_else(asked, chosen[0], candidates, passages),
+        *(elaboration(chosen[0], candidates, passages, s) for s in question_subjects(asked)),
+    ]:
         if found and found.sentence not in {c.sentence for c in chosen + goes_on}:
             goes_on.append(found)
     chosen[1:1] = goes_on
