@@ -152,11 +152,15 @@ def test_another_passages_figure_joins_a_how_much_answer():
     assert select("销量是谁统计的", [best, other], 200, Selection()) == [best]  # not how much
 
 
-def test_a_leading_heading_brings_its_passages_best_sentence():
+def test_a_leading_heading_brings_the_sentence_it_sums_up():
     heading = cand(0, 1.0, 1.0, "新品不会被区别对待。", HEADING)
     body = cand(0, 0.5, 0.5, "平台表示新品与老品一视同仁。", 1)
     other = cand(1, 0.6, 0.5, "别的段落。", 0)
     assert select("新品会被限流吗", [heading, other, body], 200, Selection())[:2] == [heading, body]
+    # of its passage's sentences, the one saying what the heading sums up, though scored lower
+    said = cand(0, 0.4, 0.4, "平台表示，新品不会因此被区别对待，看的是质量。", 2)
+    got = select("新品会被限流吗", [heading, other, body, said], 200, Selection())
+    assert got[:2] == [heading, said]
 
 
 def test_neighbours_short_sentence_and_year():

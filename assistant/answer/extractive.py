@@ -44,7 +44,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from ..ingest.chunking import chunk_sentences, heading_text, sentence_id
-from ..ingest.text import Script, lower_forms, to_script
+from ..ingest.text import Script, lower_forms, to_script, to_simplified
 from .answerability import FIGURE, decide, features
 from .citecheck import numbers
 from .injection import looks_like_instruction
@@ -191,12 +191,30 @@ def _in_context(
     return out
 
 
+def _support(heading: _Candidate, candidates: list[_Candidate]) -> _Candidate | None:
+    """The sentence of a heading's passage that says what the heading sums up.
+
+    For a heading that states a figure, the best-scored sentence (``select``
+    then checks it holds the figures). For a statement (AI生成影片內容不會被
+    刻意區分), its score times the share of the heading's words it holds:
+    "…不會因此對其產生區分…", not the better-scored "2024年6月…對AI工具生成的
+    虛擬形象直播進行限制".
+    """
+    body = [c for c in candidates if c.passage == heading.passage and c.position != HEADING]
+    if not body or numbers(heading.sentence):
+        return body[0] if body else None
+    words = salient_tokens(to_simplified(heading.sentence))
+    return max(
+        body, key=lambda c: c.score * lexical(words, text_forms(c.sentence), [], length_weight)
+    )
+
+
 def select(
     question: str, candidates: list[_Candidate], max_chars: int, policy: Selection = _SELECTION
 ) -> list[_Candidate]:
     """The best sentence and up to two that add to it, within the length budget.
 
-    A heading that leads brings its passage's best sentence (or gives way to
+    A heading that leads brings the sentence of its passage it sums up (or gives way to
     it, when it only repeats that sentence's figures). A near-tie (90%
     of the best score, and half its own word matches) is kept; so is, for a
     "how much" question, a figure from another passage that matches the
@@ -209,9 +227,7 @@ def select(
     best = candidates[0]
     chosen = [best]
     if best.position == HEADING:  # a heading sums up; its passage's best sentence says it
-        body = next(
-            (c for c in candidates if c.passage == best.passage and c.position != HEADING), None
-        )
+        body = _support(best, candidates)
         figures = numbers(best.sentence)
         if body is not None and figures and figures <= numbers(body.sentence):
             chosen = [body]  # the heading only repeats its body's figures: the body alone
