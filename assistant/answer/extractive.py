@@ -44,7 +44,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from ..ingest.chunking import chunk_sentences, heading_text, sentence_id
-from ..ingest.text import Script, lower_forms, to_script, to_simplified
+from ..ingest.text import Script, han_count, lower_forms, to_script, to_simplified
 from .answerability import FIGURE, decide, features
 from .citecheck import numbers
 from .injection import looks_like_instruction
@@ -72,6 +72,9 @@ _PERIOD = re.compile(r"\d{4}年|\d{1,2}月|同期|去年|今年|上半年|下半
 _DIGIT = re.compile(r"\d")
 # where one message asks two things: a question mark or semicolon with more after it
 _PART_END = re.compile(r"(?<=[？?；;])\s*(?=\S)")
+# … or a comma between two clauses that each ask (涨了多少，又涨了多少)
+_COMMA = re.compile(r"(?<=[，,])")
+_ASKS = re.compile(r"多少|几|什么|啥|哪|谁|怎么|如何|为什么|为何|吗|嗎|麼|么")
 _WHY = re.compile(r"为什么|為什麼|为何|為何|原因|\bwhy\b|how come", re.IGNORECASE)
 # a sentence that opens by pointing back (這也意味著, 因此, 其中) leans on the one before
 _ANAPHOR = re.compile(r"(?:這|这|對此|对此|因此|所以|其中|該|该)(?!些年|外)")
@@ -300,48 +303,80 @@ def what_else(
 
 
 def question_parts(question: str) -> list[str]:
-    """The questions one message asks, when it asks several (…？…？).
+    """The questions one message asks, when it asks several: …？…？, or
+    clauses joined by a comma that each ask (…涨了多少，…又涨了多少).
 
     >>> question_parts("订单量涨了多少？带货者GMV涨幅又是多少？")
     ['订单量涨了多少？', '带货者GMV涨幅又是多少？']
-    >>> question_parts("订单量涨了多少？")
-    ['订单量涨了多少？']
+    >>> question_parts("法律类开播涨了多少，体育类付费额度又涨了多少")
+    ['法律类开播涨了多少，', '体育类付费额度又涨了多少']
+    >>> question_parts("小店8月重新上线后，灰度测了啥功能？")
+    ['小店8月重新上线后，灰度测了啥功能？']
     """
-    return [p for p in _PART_END.split(question) if p.strip()]
+    parts: list[str] = []
+    for piece in (p for p in _PART_END.split(question) if p.strip()):
+        clauses = _COMMA.split(piece) if han_count(piece) > len(piece) / 2 else [piece]
+        current = ""
+        for clause in clauses:
+            if current and _ASKS.search(current) and _ASKS.search(clause):
+                parts.append(current)
+                current = ""
+            current += clause
+        parts.append(current)
+    return parts
 
 
-def each_part(
+@dataclass
+class _Part:
+    """One question of a message that asks several, with its own best sentences."""
+
+    text: str
+    tokens: list[str]
+    candidates: list[_Candidate]
+
+
+def score_parts(
     question: str,
-    chosen: list[_Candidate],
     passages: list[Document],
     embed: Callable[[str], np.ndarray],
     vectors: dict[str, np.ndarray],
     weight: Weight,
     aliases: Callable[[list[str]], list[str]],
     policy: AnswerPolicy,
-) -> list[_Candidate]:
-    """For a message that asks several things, the best sentence of each part
-    the answer does not quote yet (within twice the length budget)."""
-    parts = question_parts(question)
-    if len(parts) < 2:
+) -> list[_Part]:
+    """Each question of a message that asks several (none for one question),
+    its sentences scored on its own words."""
+    texts = question_parts(question)
+    if len(texts) < 2:
         return []
-    shown = {c.sentence for c in chosen}
-    used = sum(len(c.sentence) for c in chosen)
-    extra = []
-    for part in parts:
-        tokens = aliases(salient_tokens(part)) + list(ordinals(part))
+    parts = []
+    for text in texts:
+        tokens = aliases(salient_tokens(text)) + list(ordinals(text))
         found = score_sentences(
-            part,
+            text,
             tokens,
             [],
             passages,
-            embed(part),
+            embed(text),
             vectors,
             weight,
             policy.scoring,
             policy.selection.heading_chars,
         )
-        best = next((c for c in found if c.position != HEADING), None)
+        parts.append(_Part(text, tokens, found))
+    return parts
+
+
+def each_part(
+    chosen: list[_Candidate], parts: list[_Part], policy: AnswerPolicy
+) -> list[_Candidate]:
+    """For a message that asks several things, the best sentence of each part
+    the answer does not quote yet (within twice the length budget)."""
+    shown = {c.sentence for c in chosen}
+    used = sum(len(c.sentence) for c in chosen)
+    extra = []
+    for part in parts:
+        best = next((c for c in part.candidates if c.position != HEADING), None)
         if best is None or best.sentence in shown:
             continue
         if used + len(best.sentence) > 2 * policy.max_chars:
@@ -350,6 +385,12 @@ def each_part(
         shown.add(best.sentence)
         used += len(best.sentence)
     return extra
+
+
+def _headings(doc: Document) -> str:
+    """What a passage's sentences are about besides their own words: its
+    article's title and its section (这个品牌 is the 品牌 of 某品牌年度复盘)."""
+    return f"{doc.metadata.get('title', '')} {doc.metadata.get('section', '')}"
 
 
 def _binding(
@@ -370,7 +411,7 @@ def _binding(
         return [
             (
                 text_forms(c.sentence),
-                text_forms(passages[c.passage].metadata.get("section", "")),
+                text_forms(_headings(passages[c.passage])),
             )
             for c in found
         ]
@@ -430,6 +471,22 @@ def compose(
     cover = coverage(tokens, quotable_passages, policy.specific_verb)
     wants_figure = bool(_QUANTITY.search(question))
     bound, figure_bound = _binding(tokens, body, passages, wants_figure, policy)
+    parts = (
+        score_parts(question, passages, embed, vectors, weight, aliases, policy) if embed else []
+    )
+    if parts:  # each question of the message may be answered by its own sentence
+        each = [
+            _binding(
+                p.tokens,
+                [c for c in p.candidates if c.position != HEADING],
+                passages,
+                bool(_QUANTITY.search(p.text)),
+                policy,
+            )
+            for p in parts
+        ]
+        bound = min(bound, max(b for b, _ in each))
+        figure_bound = min(figure_bound, max(f for _, f in each))
     values = features(
         question,
         body[: policy.judged],
@@ -459,8 +516,7 @@ def compose(
         if found and found.sentence not in {c.sentence for c in chosen + goes_on}:
             goes_on.append(found)
     chosen[1:1] = goes_on
-    if embed is not None:
-        chosen += each_part(question, chosen, passages, embed, vectors, weight, aliases, policy)
+    chosen += each_part(chosen, parts, policy)
     order = cited_first((c.passage for c in chosen), range(len(passages)))
     number = {p: n for n, p in enumerate(order, start=1)}
     citations = [citation_from(number[p], passages[p]) for p in order]

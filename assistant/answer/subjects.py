@@ -35,10 +35,24 @@ def _names(word: str) -> bool:
     return len(word) > 1 and not is_function_word(word) and pos_flag(word) not in _NOT_NAMES
 
 
+def _after_place(words: list[str]) -> list[str]:
+    """The words after a clause's opening place phrase ("三角模型里小程序…" →
+    小程序…, "在…上"); "小程序在三角模型里…" opens with its subject, and
+    "承接会员运营和外部营销" with a verb, not a place."""
+    at = next((i for i, w in enumerate(words) if pos_flag(w) == "f"), None)
+    if at is None or at + 1 == len(words):
+        return words
+    before = words[:at]
+    nouns = all((pos_flag(w) or "n")[0] in "nmr" for w in before)
+    opens = pos_flag(words[0]) == "p" or (nouns and bool(before))
+    return words[at + 1 :] if opens else words
+
+
 def _subject(clause: str) -> str | None:
     words = [w for w in segments(clause) if w.strip()]
     if not words or _is_frame(words):
         return None
+    words = _after_place(words)
     return next((w for w in words if not is_function_word(w) and len(w) > 1), None)
 
 
