@@ -19,23 +19,23 @@ FRESH = Path(__file__).parent / "data" / "fresh"
 
 # set: (fact accuracy ≥, answerable refused ≤, unanswerable refused ≥, chit-chat right ≥)
 FLOORS = {
-    "a_questions.jsonl": (0.89, 8, 24, 0),
+    "a_questions.jsonl": (0.90, 8, 24, 0),
     "b_questions.jsonl": (0.73, 7, 16, 12),
-    "c_questions.jsonl": (0.86, 6, 40, 0),
-    "d_questions.jsonl": (0.89, 3, 20, 0),
+    "c_questions.jsonl": (0.91, 6, 40, 0),
+    "d_questions.jsonl": (0.91, 3, 19, 0),
     # the first contact of the answerability model (FIRST_CONTACT.md), fitted on since
     "e_questions.jsonl": (0.88, 2, 11, 4),
     # the second first contact (FIRST_CONTACT.md): never fitted on; its floor
     # is that first run
     "f_questions.jsonl": (0.85, 6, 10, 4),
     # the third first contact (FIRST_CONTACT.md), fitted on since
-    "g_questions.jsonl": (0.88, 3, 12, 4),
+    "g_questions.jsonl": (0.91, 3, 12, 4),
     # a seventh writer's near misses and false premises (half unanswerable)
-    "h_questions.jsonl": (0.91, 5, 30, 0),
+    "h_questions.jsonl": (0.93, 5, 30, 0),
     # the fourth first contact (FIRST_CONTACT.md), fitted on since
-    "i_questions.jsonl": (0.86, 4, 12, 4),
+    "i_questions.jsonl": (0.89, 4, 12, 4),
     # the fifth first contact (FIRST_CONTACT.md), fitted on since
-    "j_questions.jsonl": (0.91, 2, 13, 3),
+    "j_questions.jsonl": (0.93, 2, 13, 3),
 }
 
 

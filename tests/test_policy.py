@@ -369,3 +369,18 @@ def test_besides_what_is_set_aside_the_sentence_saying_what_else_joins(qvec, vec
     assert "果茶" in compose(q, passages, qvec(q), vectors, "zh-Hans", policy=policy).text
     q = "门店的招牌品类是什么？"  # no "besides" asked: the best sentence alone
     assert "果茶" not in compose(q, passages, qvec(q), vectors, "zh-Hans", policy=policy).text
+
+
+def test_denial_bonus_goes_to_the_sentence_saying_no(qvec, vectors):
+    passages = [
+        doc(
+            "今年的发布会仍然很低调。和去年一样，没有直播，也没有媒体到场。发布会直播间的数据也很亮眼。"
+        )
+    ]
+    q = "今年发布会有直播吗？"
+    plain = scores(q, ["发布会", "直播"], passages, qvec, vectors, denial_bonus=0.0)
+    bonus = scores(q, ["发布会", "直播"], passages, qvec, vectors, denial_bonus=0.12)
+    no = "和去年一样，没有直播，也没有媒体到场。"
+    assert bonus[no].score == pytest.approx(plain[no].score + 0.12 * 1.0)
+    other = "发布会直播间的数据也很亮眼。"
+    assert bonus[other].score == pytest.approx(plain[other].score)  # says nothing against it

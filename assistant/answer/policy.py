@@ -36,6 +36,9 @@ class Scoring:
     rank_decay: float = 0.05
     #: added to a sentence holding a figure when the question asks "how much"
     figure_bonus: float = 0.12
+    #: added to a sentence denying a word of a yes/no question (有直播吗 → 没有直播):
+    #: a direct answer, counted like the figure a "how much" question asks for
+    denial_bonus: float = 0.12
     #: a match in the sentence's heading counts this much (all of it for a list's items)
     heading_share: float = 0.5
 
