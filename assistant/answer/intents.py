@@ -70,6 +70,8 @@ EXEMPLARS: dict[str, tuple[str, ...]] = {
         "你能回答哪方面的問題",
         "你能帮我查什么",
         "可以帮我查哪些资料",
+        "你这个助手能干啥",
+        "你能帮我干点什么",
     ),
     # questions about the article itself, by the front-matter field they ask for
     "about:author": (
