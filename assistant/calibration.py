@@ -44,11 +44,12 @@ SETS = (
     "fresh/b_questions.jsonl",
     "fresh/c_questions.jsonl",
     "fresh/d_questions.jsonl",
-    "fresh/e_questions.jsonl",  # e, g, i, j fitted on after their first contact; f never
+    "fresh/e_questions.jsonl",  # e, g, i-k fitted on after their first contact; f never
     "fresh/g_questions.jsonl",
     "fresh/h_questions.jsonl",
     "fresh/i_questions.jsonl",
     "fresh/j_questions.jsonl",
+    "fresh/k_questions.jsonl",
 )
 #: word-alias similarities compared (1 = none)
 ALIAS_CHOICES = [0.7, 0.75, 0.8, 0.85, 1.0]

@@ -59,7 +59,7 @@ from .matching import (
     text_forms,
     unbound,
 )
-from .ordinals import ordinals
+from .ordinals import numbered, ordinals
 from .policy import AnswerPolicy, Scoring, Selection
 from .response import FRAMES, Answer, citation_from, cited_first, refusal
 from .subjects import is_subject_of, question_subjects
@@ -368,8 +368,9 @@ def score_parts(
     if len(texts) < 2:
         return []
     parts = []
+    sentences = [s for d in passages for _, s in quotable(d, policy.selection.heading_chars)]
     for text in texts:
-        tokens = aliases(salient_tokens(text)) + list(ordinals(text))
+        tokens = aliases(salient_tokens(text)) + numbered(ordinals(text), sentences)
         found = score_sentences(
             text,
             tokens,
@@ -469,13 +470,14 @@ def compose(
     tokens = aliases(salient_tokens(asked))
     passage_forms = [f for d in passages for f in lower_forms(d.page_content)]
     tokens += [p for p in corpus_pairs(asked, passage_forms) if not any(p in t for t in tokens)]
-    tokens += [k for k in ordinals(asked, context) if k not in tokens]  # 方向二, 第二个方向
+    chars = policy.selection.heading_chars
+    sentences = [s for d in passages for _, s in quotable(d, chars)]
+    keys = numbered(ordinals(asked, context), sentences)  # 方向二, 第二个方向
+    tokens += [k for k in keys if k not in tokens]
     context_tokens = [t for t in aliases(salient_tokens(context)) if t not in tokens]
     if not any(map(is_content_word, tokens)):
         # a follow-up that names nothing (具体有哪些？) asks about its earlier question's words
         tokens, context_tokens = tokens + context_tokens, []
-    chars = policy.selection.heading_chars
-    sentences = [s for d in passages for _, s in quotable(d, chars)]
     vectors = sentence_vectors(sentences)
     candidates = score_sentences(
         question, tokens, context_tokens, passages, qvec, vectors, weight, policy.scoring, chars

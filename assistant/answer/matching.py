@@ -54,6 +54,8 @@ _A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
 _FUNCTION = frozenset("r c d p u y e o f uj ul uz ug ud uv".split())
 _VERBS = frozenset("v vd vg vi vq".split())
 _NAMES = frozenset("nr ns nt nz".split())
+# a demonstrative with a measure word (这回, 那届) points; it names nothing
+_DEMONSTRATIVES = frozenset("这那這本此该該")
 # POS flags of words that do not name a subject (verbs but verbal nouns, adverbs, …).
 _NOT_CONTENT = ("v", "vd", "vg", "vi", "vq", "d", "p", "c", "u", "r", "y", "e", "o", "m", "b")
 
@@ -61,16 +63,18 @@ _NOT_CONTENT = ("v", "vd", "vg", "vi", "vq", "d", "p", "c", "u", "r", "y", "e", 
 def is_function_word(token: str) -> bool:
     """A pronoun, conjunction, adverb, particle or place word (咋样, 还是, 必须,
     以后 — by jieba's part of speech), a question's numeral (几倍, 多少) or a
-    phrase built on a question word (哪年哪月): words that shape a question
-    but name nothing to look for.
+    phrase built on a question word (哪年哪月) or a demonstrative with a measure
+    word (这回, 这届): words that shape a question but name nothing to look for.
 
-    >>> [is_function_word(w) for w in ("咋样", "以后", "几倍", "哪年哪月", "小店", "增长")]
-    [True, True, True, True, False, False]
+    >>> [is_function_word(w) for w in ("咋样", "以后", "几倍", "哪年哪月", "这回", "小店", "增长")]
+    [True, True, True, True, True, False, False]
     """
     flag = pos_flag(token)
     if flag == "m":
         return any(c in token for c in "几多")
     if any(c in token for c in "哪啥") and flag not in _NAMES:  # 哪年哪月 (哪吒 is a name)
+        return True
+    if token[0] in _DEMONSTRATIVES and flag in (None, "m", "q", "mq"):  # 这回, 这届
         return True
     return flag in _FUNCTION
 

@@ -98,3 +98,15 @@ def ordinals(text: str, context: str = "") -> tuple[str, ...]:
         noun = noun or next((k[:-1] for k in ordinals(context) if k), None)
         keys += [noun + n for n in nounless] if noun else []
     return tuple(dict.fromkeys(keys))
+
+
+def numbered(keys: tuple[str, ...] | list[str], texts: list[str]) -> list[str]:
+    """The keys whose noun ``texts`` number too (方向二 where the article has
+    方向三): only there does an ordinal say which item is asked. A paste's
+    "第一个问题" against an article that numbers no 问题 is no subject word.
+
+    >>> numbered(["方向五", "问题一"], ["方向二是…", "方向三、四分别是…"])
+    ['方向五']
+    """
+    nouns = {k[:-1] for text in texts for k in ordinals(text)}
+    return [k for k in keys if k[:-1] in nouns]
