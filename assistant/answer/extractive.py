@@ -320,6 +320,24 @@ def what_else(
     return None
 
 
+def going_on(
+    asked: str, chosen: list[_Candidate], candidates: list[_Candidate], passages: list[Document]
+) -> list[_Candidate]:
+    """The sentences going on from the best one that the question asks for:
+    what else (``what_else``) and what each subject asked about does
+    (``elaboration``), each once and none already chosen."""
+    best = chosen[0]
+    found = [
+        what_else(asked, best, candidates, passages),
+        *(elaboration(best, candidates, passages, s) for s in question_subjects(asked)),
+    ]
+    out: list[_Candidate] = []
+    for c in found:
+        if c is not None and c.sentence not in {x.sentence for x in chosen + out}:
+            out.append(c)
+    return out
+
+
 def question_parts(question: str) -> list[str]:
     """The questions one message asks, when it asks several: …？…？, or
     clauses joined by a comma that each ask (…涨了多少，…又涨了多少).
@@ -528,13 +546,7 @@ def compose(
         return refusal(question, passages, script, hint, evidence=evidence)
 
     chosen = select(question, candidates, policy.max_chars, policy.selection)
-    goes_on = []
-    for found in [
-        what_else(asked, chosen[0], candidates, passages),
-        *(elaboration(chosen[0], candidates, passages, s) for s in question_subjects(asked)),
-    ]:
-        if found and found.sentence not in {c.sentence for c in chosen + goes_on}:
-            goes_on.append(found)
+    goes_on = going_on(asked, chosen, candidates, passages)
     chosen[1:1] = goes_on
     chosen += each_part(chosen, parts, policy)
     order = cited_first((c.passage for c in chosen), range(len(passages)))
@@ -547,7 +559,7 @@ def compose(
         if c.sentence in shown:  # already quoted as another sentence's context
             continue
         # what the best sentence goes on to say is quoted alone: the best gives its context
-        alone = c in goes_on
+        alone = any(c is g for g in goes_on)
         in_context = [c.sentence] if alone else _in_context(c, passages, question, policy.selection)
         quoted = [q for q in in_context if q not in shown]
         line = "".join(to_script(q, script) for q in quoted) + f"[{number[c.passage]}]"
