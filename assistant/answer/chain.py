@@ -159,7 +159,7 @@ class Assistant:
         self.index, self.retriever, self.speller = (
             index,
             retriever,
-            Speller(index.vocabulary, lexicon_names()),
+            Speller(index.vocabulary, lexicon_names(), self.policy.topic_surprisal),
         )
         self.cards, self.aliases = cards, aliases
 

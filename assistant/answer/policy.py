@@ -147,7 +147,9 @@ class AnswerPolicy:
     intent_similarity: float = 0.6
     #: a message naming a word of the articles at least this rare in general
     #: Chinese (``text.general_surprisal``) is no chit-chat: 问题 7.0, 资料 8.8
-    #: are everyday words; 算法 11.8, 创作者 13.6, 小店 17.9 name a topic
+    #: are everyday words; 算法 11.8, 创作者 13.6, 小店 17.9 name a topic. A
+    #: word this rare that the corpus lacks may be a slip for the corpus word it
+    #: sounds like (``spelling``: 小点 13.8 → 小店; 时间 7.5 is left alone)
     topic_surprisal: float = 11.5
     #: a verb the passages lack counts as a missing subject word when it is at
     #: least this rare in general Chinese: 退货 14.4, 入驻 13.9, 抽成 16.5 ask

@@ -11,19 +11,21 @@ homophones of their own — except that a two-character piece that is no word
 of the general dictionary becomes the one proper name (抖音, 快手, 淘宝: our
 lexicon's ``nz`` words) or else the one corpus word it sounds exactly like
 (抖因 → 抖音: a question about another platform must be recognised as one,
-typo or not; 指表 → 指标, 粉思 → 粉丝).
+typo or not; 指表 → 指标, 粉思 → 粉丝); so does a dictionary word the corpus
+lacks that is rare in general Chinese (小点 → 小店, 直拨 → 直播).
 The vocabulary is the index's, so new articles bring their own terms.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable
 
 from pypinyin import lazy_pinyin
 
-from ..ingest.text import in_dictionary, segments, t2s
+from ..ingest.text import general_surprisal, in_dictionary, segments, t2s
 
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{3,}")
 _LATIN = re.compile(r"(?<![A-Za-z])[A-Za-z]{3,8}(?![A-Za-z])")
@@ -47,7 +49,13 @@ def _fuzzy(syllable: str) -> str:
 class Speller:
     """Corrects a question's words against ``vocabulary`` (the index's tokens)."""
 
-    def __init__(self, vocabulary: Iterable[str], names: Iterable[str] = ()) -> None:
+    def __init__(
+        self, vocabulary: Iterable[str], names: Iterable[str] = (), rare_word: float = math.inf
+    ) -> None:
+        #: a dictionary word at least this rare in general Chinese that the corpus
+        #: lacks may be a slip for the corpus word it sounds exactly like (小点 →
+        #: 小店, 直拨 → 直播); an everyday word (时间 7.5) never is
+        self.rare_word = rare_word
         words = set(vocabulary)
         #: two-character proper names, and corpus words, by their exact sound
         self.names: dict[tuple[str, ...], list[str]] = defaultdict(list)
@@ -89,6 +97,8 @@ class Speller:
         '看哪几个指标和粉丝'
         >>> Speller(["优质", "实际"]).correct("有直播没，是几个点")
         '有直播没，是几个点'
+        >>> Speller(["小店", "事件"], rare_word=11.5).correct("小点的时间")  # 时间 is everyday
+        '小店的时间'
         """
         question = _HAN_RUN.sub(lambda m: self._han(m.group()), question)
         question = self._two_characters(question)
@@ -146,7 +156,9 @@ class Speller:
     def _sounds_as(self, piece: str, tables: tuple[dict, ...]) -> str | None:
         """The one word of the first table that has one for this non-word's sound."""
         simple = t2s(piece)
-        if not _HAN_RUN.fullmatch(piece + piece) or simple in self.known or in_dictionary(simple):
+        if not _HAN_RUN.fullmatch(piece + piece) or simple in self.known:
+            return None
+        if in_dictionary(simple) and general_surprisal(simple) < self.rare_word:
             return None
         sound = tuple(lazy_pinyin(piece))
         for table in tables:
