@@ -101,7 +101,13 @@ def test_the_openapi_document_is_valid_and_describes_real_responses(base_url):
 
     spec = httpx.get(f"{base_url}/openapi.json").json()
     validate(spec)
-    assert set(spec["paths"]) == {"/api/ask", "/api/health", "/v1/chat/completions"}
+    assert set(spec["paths"]) == {
+        "/api/ask",
+        "/api/health",
+        "/v1/chat/completions",
+        "/v1/models",
+        "/v1/models/{model_id}",
+    }
     gmv = {"question": "微信小店的GMV增长了多少？"}
     chat = {"messages": [{"role": "user", "content": gmv["question"]}]}
     calls = [
@@ -110,11 +116,15 @@ def test_the_openapi_document_is_valid_and_describes_real_responses(base_url):
         ("get", "/api/health", None, 200),
         ("post", "/v1/chat/completions", chat, 200),
         ("post", "/v1/chat/completions", {"messages": []}, 422),
+        ("get", "/v1/models", None, 200),
+        ("get", "/v1/models/article-assistant", None, 200),
+        ("get", "/v1/models/gpt-4", None, 404),
     ]
     for method, path, body, status in calls:
         r = httpx.request(method, f"{base_url}{path}", json=body)
         assert r.status_code == status, (path, r.text)
-        documented = spec["paths"][path][method]["responses"][str(status)]
+        route = "/v1/models/{model_id}" if path.startswith("/v1/models/") else path
+        documented = spec["paths"][route][method]["responses"][str(status)]
         schema = documented["content"]["application/json"]["schema"]
         validator = Draft202012Validator({**schema, "components": spec["components"]})
         errors = [e.message for e in validator.iter_errors(r.json())]
@@ -291,3 +301,48 @@ def test_a_malformed_login_setting_is_a_message(assistant):
     with pytest.raises(AssistantError, match="name:password") as caught:
         create_server(settings, RunningAssistant(settings, assistant))
     assert "no-colon" not in str(caught.value)
+
+
+def test_the_openai_client_lists_the_assistants_model(base_url):
+    from openai import OpenAI
+
+    client = OpenAI(base_url=f"{base_url}/v1", api_key="unused", max_retries=0)
+    models = client.models.list()
+    assert [m.id for m in models.data] == ["article-assistant"]
+    assert models.data[0].object == "model" and models.data[0].owned_by
+    assert client.models.retrieve("article-assistant").id == "article-assistant"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/api/nothing-here", 404),
+        ("POST", "/api/ask/extra", 404),
+        ("GET", "/api/ask", 405),
+        ("DELETE", "/api/health", 405),
+    ],
+)
+def test_unknown_routes_and_wrong_methods_answer_in_the_error_shape(base_url, method, path, status):
+    r = httpx.request(method, f"{base_url}{path}")
+    assert r.status_code == status
+    body = r.json()
+    assert set(body) == {"error"} and isinstance(body["error"], str) and body["error"]
+    if status == 405:
+        assert r.headers["allow"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/v1/nothing-here", 404),
+        ("GET", "/v1/models/another-model", 404),
+        ("GET", "/v1/chat/completions", 405),
+        ("DELETE", "/v1/models", 405),
+    ],
+)
+def test_v1_unknown_routes_answer_in_the_openai_error_shape(base_url, method, path, status):
+    r = httpx.request(method, f"{base_url}{path}")
+    assert r.status_code == status
+    error = r.json()["error"]
+    assert error["code"] == status and error["type"] == "invalid_request_error"
+    assert error["message"]

@@ -113,6 +113,7 @@ def error_responses(model: type[BaseModel], *codes: int) -> dict[int | str, dict
     """OpenAPI ``responses`` for the errors an endpoint can answer with."""
     meaning = {
         401: "Missing or wrong API token (only when tokens are configured).",
+        404: "No such model.",
         413: "Request body too large.",
         422: "Bad body, malformed JSON, empty or over-long question, or too much history.",
         429: "Rate limit; see the Retry-After header.",

@@ -48,6 +48,7 @@ from .openai_compat import (
     question_and_history,
     stream,
 )
+from .routes_extra import add_fallbacks, add_model_routes
 from .running import RunningAssistant
 from .webui import ChatHandlers, create_app
 
@@ -206,6 +207,9 @@ def create_server(settings: Settings, running: RunningAssistant | None = None) -
             "store": "chroma server" if index.location.remote else "local",
             "answers": assistant.mode,
         }
+
+    add_model_routes(api)
+    add_fallbacks(api)  # last of the API's routes: what none of them answers
 
     logins = ui_logins(settings)
     if logins and not settings.tokens():
