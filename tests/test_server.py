@@ -346,3 +346,32 @@ def test_v1_unknown_routes_answer_in_the_openai_error_shape(base_url, method, pa
     error = r.json()["error"]
     assert error["code"] == status and error["type"] == "invalid_request_error"
     assert error["message"]
+
+
+def test_v1_can_leave_the_sources_out_of_the_text_and_counts_usage(base_url):
+    from openai import OpenAI
+
+    client = OpenAI(base_url=f"{base_url}/v1", api_key="unused", max_retries=0)
+    question = [{"role": "user", "content": "微信小店的GMV增长了多少？"}]
+    full = client.chat.completions.create(model="article-assistant", messages=question)
+    bare = client.chat.completions.create(
+        model="article-assistant", messages=question, extra_body={"sources_in_text": False}
+    )
+    text, full_text = bare.choices[0].message.content, full.choices[0].message.content
+    assert "1.92" in text and "[1]" in text and "来源" not in text
+    assert full_text.startswith(text) and "来源:" in full_text
+    assert bare.model_extra["citations"] == full.model_extra["citations"]  # data stays
+    # usage: real counts (微信小店 / 的 / GMV / 增长 / 了 / 多少), the bare reply shorter
+    assert full.usage.prompt_tokens == bare.usage.prompt_tokens == 6
+    assert 0 < bare.usage.completion_tokens < full.usage.completion_tokens
+    assert full.usage.total_tokens == full.usage.prompt_tokens + full.usage.completion_tokens
+
+    chunks = client.chat.completions.create(
+        model="article-assistant",
+        messages=question,
+        stream=True,
+        extra_body={"sources_in_text": False},
+    )
+    chunks = list(chunks)
+    streamed = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert "1.92" in streamed and "来源" not in streamed and chunks[-1].model_extra["citations"]

@@ -19,9 +19,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..answer.conversation import user_turns
+from ..answer.conversation import message_text, user_turns
 from ..answer.response import Answer
 from ..errors import AssistantError
+from ..ingest.text import segments
 from .api_schema import CitationOut
 
 MODEL = "article-assistant"
@@ -36,6 +37,11 @@ class ChatRequest(BaseModel):
     model: str = MODEL
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
+    sources_in_text: bool = Field(
+        default=True,
+        description="Extra: false leaves the numbered sources out of the reply text "
+        "(a bot that shows `citations` itself); `citations` is sent either way.",
+    )
 
 
 class ReplyMessage(BaseModel):
@@ -76,8 +82,34 @@ def question_and_history(request: ChatRequest) -> tuple[str, list[str]]:
     return users[-1], users[:-1]
 
 
-def completion(answer: Answer, model: str) -> dict[str, Any]:
+def reply_text(answer: Answer, sources_in_text: bool = True) -> str:
+    """The reply's text: the notice and the answer, with its sources unless left out."""
+    if sources_in_text:
+        return answer.render()
+    return "\n".join(p for p in (answer.notice, answer.text) if p)
+
+
+def count_tokens(text: str) -> int:
+    """Tokens as the assistant counts them (no language model's tokenizer runs
+    here): jieba's words, each Latin word or number one, punctuation none."""
+    return sum(1 for w in segments(text) if any(c.isalnum() for c in w))
+
+
+def usage(request: ChatRequest, content: str) -> dict[str, int]:
+    """``usage`` with real counts: the messages' text in, the reply's text out."""
+    prompt = sum(count_tokens(message_text(m.content)) for m in request.messages)
+    completion_tokens = count_tokens(content)
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt + completion_tokens,
+    }
+
+
+def completion(answer: Answer, request: ChatRequest) -> dict[str, Any]:
     """A non-streaming ``chat.completion`` object."""
+    content = reply_text(answer, request.sources_in_text)
+    model = request.model
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion",
@@ -86,17 +118,19 @@ def completion(answer: Answer, model: str) -> dict[str, Any]:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": answer.render()},
+                "message": {"role": "assistant", "content": content},
                 "finish_reason": "stop",
             }
         ],
-        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "usage": usage(request, content),
         "citations": [c.to_dict() for c in answer.citations],
         "refused": answer.refused,
     }
 
 
-def stream(events: Iterator[str | Answer], model: str) -> Iterator[str]:
+def stream(
+    events: Iterator[str | Answer], model: str, sources_in_text: bool = True
+) -> Iterator[str]:
     """Server-sent events of a ``chat.completion.chunk`` stream: the model's
     checked sentences as they pass, then the rest of the reply (notice,
     sources); an extractive answer arrives line by line."""
@@ -123,11 +157,13 @@ def stream(events: Iterator[str | Answer], model: str) -> Iterator[str]:
                 streamed += item
                 yield event({"content": item})
                 continue
+            sources = item.sources_text() if sources_in_text else ""
             if streamed and item.text == streamed.strip():  # the model's answer: add the rest
-                rest = "\n\n".join(p for p in (item.notice, item.sources_text()) if p)
-                lines = ["\n\n", rest]
+                rest = "\n\n".join(p for p in (item.notice, sources) if p)
+                lines = ["\n\n", rest] if rest else []
             else:  # extractive (or the fallback after a failed model answer)
-                lines = (["\n\n"] if streamed else []) + item.render().splitlines(keepends=True)
+                text = reply_text(item, sources_in_text)
+                lines = (["\n\n"] if streamed else []) + text.splitlines(keepends=True)
             for line in lines:
                 yield event({"content": line})
             citations = [c.to_dict() for c in item.citations]

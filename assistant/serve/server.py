@@ -164,10 +164,12 @@ def create_server(settings: Settings, running: RunningAssistant | None = None) -
             return result
         if body.stream:
             return StreamingResponse(
-                released(iterate_in_threadpool(stream(result, body.model)), gate),
+                released(
+                    iterate_in_threadpool(stream(result, body.model, body.sources_in_text)), gate
+                ),
                 media_type="text/event-stream",
             )
-        return completion(result, body.model)
+        return completion(result, body)
 
     @api.get("/gradio.js", include_in_schema=False)
     async def web_component() -> FileResponse:
