@@ -106,16 +106,27 @@ class ChatHandlers:
         yield markup
 
     def ask_api(self, message: str, request: gr.Request) -> str:
-        """One question in, the final answer markup out (the app's ``/reply``
-        endpoint). With API tokens set it wants one, as ``/api`` does: it is
-        the same service for scripts, not a way around the tokens."""
+        """One question in, the answer as plain text out (the app's ``/reply``
+        endpoint, for ``gradio_client``): the answer, then its numbered sources,
+        as the CLI prints them — no markup or HTML entities, which a script
+        would have to undo. With API tokens set it wants one, as ``/api`` does:
+        it is the same service for scripts, not a way around the tokens."""
         if self._tokens and not authorised(request.headers.get("authorization"), self._tokens):
             raise gr.Error(
                 "Missing or wrong API token: send Authorization: Bearer <token>.",
                 print_exception=False,
             )
-        steps = list(self.reply(message, []))
-        return steps[-1] if steps else ""
+        assistant = self.running.ready()
+        if assistant is None:
+            raise gr.Error(self.running.startup_error, print_exception=False)
+        try:
+            events = list(assistant.stream(message, []))
+        except EmptyQuestion as exc:
+            return str(exc)
+        except AssistantError as exc:
+            raise gr.Error(str(exc), print_exception=False) from exc
+        answer = next(e for e in reversed(events) if isinstance(e, Answer))
+        return answer.render()
 
     def _remember(self, markup: str, answer: dict[str, Any]) -> None:
         self._answers[markup] = answer
