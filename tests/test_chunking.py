@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from assistant.ingest.chunking import chunk_article, chunk_sentences, sections
+from assistant.ingest.chunking import chunk_article, chunk_sentences, sections, where
 from assistant.ingest.corpus import Article, read_article
 
 
@@ -61,3 +61,13 @@ def test_plain_text_headings_without_markdown():
 def test_a_run_on_sentence_is_cut_to_size():
     article = Article("x.txt", "x", "字" * 500, "sha")
     assert all(len(c.text) <= 100 for c in chunk_article(article, size=100, overlap=0))
+
+
+def test_a_markdown_title_heading_is_not_repeated_in_the_section_path(tmp_path):
+    """Issue 13: an upload whose ``# title`` is its title read "标题 › 标题 › 整体数据"."""
+    path = tmp_path / "brand.md"
+    path.write_text("# 某品牌年度复盘\n\n## 整体数据\n\n全年GMV达到3.6亿元，同比增长45%。\n")
+    article = read_article(path, "brand")
+    assert article.title == "某品牌年度复盘"
+    [chunk] = chunk_article(article)
+    assert where(article.title, chunk.section) == "某品牌年度复盘 › 整体数据"

@@ -96,11 +96,15 @@ def _heading(line: str, markdown: bool) -> tuple[int, str] | None:
     return None
 
 
-def sections(text: str) -> list[tuple[str, list[str]]]:
+def sections(text: str, title: str = "") -> list[tuple[str, list[str]]]:
     """Split an article body into ``(section path, sentences)`` in reading order.
+    A heading that only repeats the article's ``title`` (a Markdown file's
+    ``# title``) is not part of the path: the title leads every path already.
 
     >>> sections("## 甲:\\n一。二。\\n### 1. 乙\\n三。")
     [('甲', ['一。', '二。']), ('甲 › 1. 乙', ['三。'])]
+    >>> sections("# 年度复盘\\n## 整体数据\\n增长45%。", title="年度复盘")
+    [('整体数据', ['增长45%。'])]
     """
     lines = [line.strip() for line in text.split("\n")]
     markdown = any(_MD_HEADING.match(line) for line in lines)
@@ -113,8 +117,10 @@ def sections(text: str) -> list[tuple[str, list[str]]]:
         if heading is None:
             out[-1][1].extend(split_sentences(line))
             continue
-        level, title = heading
-        stack = [(lvl, t) for lvl, t in stack if lvl < level] + [(level, title)]
+        level, name = heading
+        stack = [(lvl, t) for lvl, t in stack if lvl < level]
+        if name.strip() != title.strip():
+            stack.append((level, name))
         out.append((where(*(t for _, t in stack)), []))
     return [(path, sents) for path, sents in out if sents]
 
@@ -161,7 +167,7 @@ def chunk_article(
     """Cut an article into chunks of about ``size`` characters (see module doc)."""
     chunks: list[Chunk] = []
     seen: set[str] = set()
-    for section, sentences in sections(article.text):
+    for section, sentences in sections(article.text, article.title):
         for window in _windows(sentences, size, overlap):
             text = _join(window)
             cid = chunk_id(article.doc_id, section, text)
