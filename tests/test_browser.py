@@ -153,6 +153,41 @@ def test_thumbs_up_is_stored(page, data_dir):
     assert "50%" in record["answer"] and record["citations"]
 
 
+def _feedback_lines(path, count: int) -> list[dict]:
+    deadline = time.monotonic() + 10
+    lines: list[str] = []
+    while len(lines) < count and time.monotonic() < deadline:
+        time.sleep(0.2)
+        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return [json.loads(line) for line in lines]
+
+
+def test_a_thumbs_down_reason_in_english_is_stored(server, browser, data_dir):
+    """Issue 13: 👎 can say why (the flag menu, in the page's language); the
+    English page's empty chat is in English too. A screenshot for a person."""
+    phone = browser.new_page(viewport={"width": 390, "height": 900})
+    phone.goto(f"{server}?__theme=dark")
+    phone.wait_for_selector("textarea")
+    phone.get_by_text("English").first.click()
+    phone.wait_for_function(
+        "() => document.body.innerText.includes('What would you like to know?')", timeout=10_000
+    )
+    feedback = data_dir / "feedback.jsonl"
+    before = len(_feedback_lines(feedback, 0))
+    ask(phone, "How much did orders grow?")
+    phone.locator("button[aria-label='Feedback']").last.click()
+    reason = phone.get_by_text("Wrong source", exact=True)
+    reason.wait_for(timeout=10_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.screenshot(path=str(ARTIFACTS / "feedback-reasons-dark-English.png"))
+    reason.click()
+    records = _feedback_lines(feedback, before + 1)
+    assert len(records) > before, "no feedback line written after a reason was picked"
+    assert records[-1]["rating"] == "down" and records[-1]["reason"] == "wrong_source"
+    assert records[-1]["question"] == "How much did orders grow?"
+    phone.close()
+
+
 @pytest.mark.parametrize(
     ("theme", "language", "hello", "refused", "label"),
     [

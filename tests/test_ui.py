@@ -227,3 +227,17 @@ def test_read_only_deployment_has_no_knowledge_base_panel(handlers):
     assert "知识库" in {
         getattr(b, "label", None) for b in create_app(handlers.settings, handlers).blocks.values()
     }
+
+
+def test_a_thumbs_down_can_say_why_in_either_language(handlers):
+    final = _final(handlers, "女装等类目的保证金最多降多少？")[-1]
+    shown = [{"type": "text", "text": final}]
+    handlers.feedback("引用不对", shown)  # the flag menu's options, 中文 …
+    handlers.feedback("Wrong source", shown)  # … or English: one key
+    handlers.feedback("made up by a client", shown)  # no reason of ours: nothing said
+    lines = handlers.feedback_log.path.read_text(encoding="utf-8").splitlines()[-3:]
+    zh, en, forged = (json.loads(line) for line in lines)
+    assert zh["rating"] == en["rating"] == "down"
+    assert zh["reason"] == en["reason"] == "wrong_source"
+    assert zh["question"] == "女装等类目的保证金最多降多少？"
+    assert forged["rating"] == "cleared" and "reason" not in forged

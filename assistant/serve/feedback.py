@@ -34,10 +34,12 @@ class FeedbackLog:
         question: str,
         answer: str,
         citations: list[dict[str, Any]] | None = None,
+        reason: str | None = None,
     ) -> dict[str, Any]:
         """Store one judgement and return the record written.
 
-        ``rating`` is ``up``, ``down`` or ``cleared`` (a 👍/👎 taken back). The
+        ``rating`` is ``up``, ``down`` or ``cleared`` (a 👍/👎 taken back);
+        ``reason``, what a 👎 said was wrong (``off_topic``, …). The
         log keeps every click; an answer's current rating is the last record
         with its ``answer_id``.
         """
@@ -50,6 +52,7 @@ class FeedbackLog:
             "question": question,
             "answer": answer,
             "citations": citations or [],
+            **({"reason": reason} if reason else {}),
         }
         line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         with self._lock:

@@ -50,6 +50,7 @@ TEXT = {
         "upload": "上传文章（.md / .txt / .html）",
         "add": "添加并索引",
         "headers": ["标题", "文件", "段落数", "索引时间"],
+        "reasons": ["答非所问", "引用不对", "信息过时", "说得不清楚"],
     },
     "en": {
         "title": "## Article assistant\nAnswers quoted from the articles, every sentence "
@@ -61,8 +62,20 @@ TEXT = {
         "upload": "Upload an article (.md / .txt / .html)",
         "add": "Add and index",
         "headers": ["Title", "File", "Passages", "Indexed at"],
+        "reasons": ["Doesn't answer it", "Wrong source", "Out of date", "Unclear"],
     },
 }
+#: what a 👎 may say, stored by key whichever language the page is in (the
+#: chat's flag menu: Gradio's feedback options beyond Like and Dislike)
+REASON_KEYS = ("off_topic", "wrong_source", "out_of_date", "unclear")
+REASONS = {
+    label: key for t in TEXT.values() for label, key in zip(t["reasons"], REASON_KEYS, strict=True)
+}
+
+
+def feedback_options(t: dict[str, Any]) -> tuple[str, ...]:
+    """👍, 👎 and the reasons a 👎 may give, in the page's language."""
+    return ("Like", "Dislike", *t["reasons"])
 
 
 class ChatHandlers:
@@ -134,19 +147,23 @@ class ChatHandlers:
             self._answers.popitem(last=False)
 
     def feedback(self, liked: Any, message: Any) -> str:
-        """Store 👍 (True), 👎 (False) or its withdrawal ('' from Gradio) for the
-        assistant ``message`` (its markup, as the page shows it).
+        """Store 👍 (True), 👎 (False), a 👎 with its reason (one of the flag
+        menu's ``TEXT[…]["reasons"]``, stored as its ``REASON_KEYS`` key) or the
+        withdrawal ('' from Gradio) for the assistant ``message`` (its markup,
+        as the page shows it).
 
         The record is built from what this server answered (question, answer,
         citations), never from what the client sends: a message it does not
         know (after a restart, or made up) is kept as at most
         :data:`MAX_FEEDBACK_CHARS` of text with no question.
         """
-        rating = "up" if liked is True else "down" if liked is False else "cleared"
+        reason = REASONS.get(liked) if isinstance(liked, str) else None
+        rating = "up" if liked is True else "down" if liked is False or reason else "cleared"
         text = message_text(message)
         known = self._answers.get(text)
         self.feedback_log.append(
             rating=rating,
+            reason=reason,
             question=known["question"] if known else "",
             answer=known["answer"] if known else text[:MAX_FEEDBACK_CHARS],
             citations=known["citations"] if known else [],
@@ -221,7 +238,7 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
             height=560,
             show_label=False,
             sanitize_html=True,
-            feedback_options=("Like", "Dislike"),
+            feedback_options=feedback_options(t),
             examples=[{"text": q} for q in EXAMPLES],
             placeholder=t["empty"],
         )
@@ -262,7 +279,7 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
             h.feedback(data.liked, data.value)  # the judged message, not the whole chat
 
         chatbot.like(on_like, inputs=None, outputs=None, api_visibility="private")
-        outputs = [title, textbox]
+        outputs = [title, textbox, chatbot]
         if settings.kb_panel:
             with gr.Accordion(t["kb"], open=False) as kb:
                 table = gr.Dataframe(value=h.articles(), headers=t["headers"], interactive=False)
@@ -311,7 +328,11 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
 
         def switch(choice: str) -> list[Any]:
             t = TEXT["en" if choice == "English" else "zh"]
-            updates = [gr.update(value=t["title"]), gr.update(placeholder=t["placeholder"])]
+            updates = [
+                gr.update(value=t["title"]),
+                gr.update(placeholder=t["placeholder"]),
+                gr.update(placeholder=t["empty"], feedback_options=feedback_options(t)),
+            ]
             if settings.kb_panel:
                 updates += [
                     gr.update(label=t["kb"]),
