@@ -153,6 +153,34 @@ def test_thumbs_up_is_stored(page, data_dir):
     assert "50%" in record["answer"] and record["citations"]
 
 
+_CONTRAST = """e => {
+    const rgb = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+    const lum = ([r, g, b]) => [r, g, b].map(v => {
+        v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    }).reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+    const style = getComputedStyle(e);
+    const [a, b] = [lum(rgb(style.color)), lum(rgb(style.backgroundColor))];
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_highlighted_quote_is_readable_in_both_themes(server, browser, theme):
+    """Issue 13: the quoted sentence (<mark>) was light grey on bright yellow in
+    the dark theme. WCAG AA asks 4.5:1 for text; a screenshot for a person."""
+    phone = browser.new_page(viewport={"width": 390, "height": 900})
+    phone.goto(f"{server}?__theme={theme}")
+    phone.wait_for_selector("textarea")
+    ask(phone, "微信小店的GMV增长了多少？")
+    mark = phone.locator(".message.bot mark >> visible=true").first
+    mark.wait_for(timeout=10_000)
+    mark.scroll_into_view_if_needed()
+    assert mark.evaluate(_CONTRAST) >= 4.5
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.screenshot(path=str(ARTIFACTS / f"quote-{theme}.png"))
+    phone.close()
+
+
 def _feedback_lines(path, count: int) -> list[dict]:
     deadline = time.monotonic() + 10
     lines: list[str] = []

@@ -92,6 +92,8 @@ def test_the_chat_is_served_at_the_root(base_url):
     assert page.status_code == 200 and "gradio" in page.text.lower()
     loader = httpx.get(f"{base_url}/gradio.js")
     assert loader.status_code == 200 and "javascript" in loader.headers["content-type"]
+    # the page's own styles (readable quotes in the dark theme) come with it
+    assert ".dark mark" in (httpx.get(f"{base_url}/config").json().get("css") or "")
 
 
 def test_the_openapi_document_is_valid_and_describes_real_responses(base_url):

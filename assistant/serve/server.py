@@ -50,7 +50,7 @@ from .openai_compat import (
 )
 from .routes_extra import add_fallbacks, add_model_routes
 from .running import RunningAssistant
-from .webui import ChatHandlers, create_app
+from .webui import APP_CSS, ChatHandlers, create_app
 
 log = logging.getLogger(__name__)
 
@@ -230,6 +230,7 @@ def create_server(settings: Settings, running: RunningAssistant | None = None) -
         auth=logins,
         auth_message=LOGIN_MESSAGE,
         show_error=False,  # only our gr.Error messages reach a client, never internals
+        css=APP_CSS,
     )
     # Gradio checks that a file posted to a handler came in through its upload
     # route only in an app it launched itself; mounted, it took any path on the

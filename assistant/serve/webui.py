@@ -65,6 +65,14 @@ TEXT = {
         "reasons": ["Doesn't answer it", "Wrong source", "Out of date", "Unclear"],
     },
 }
+#: The page's own styles. The quoted sentences (``<mark>``) read dark on
+#: pale yellow in the light theme and light on dark amber in the dark one
+#: (the browser's default mark, light text on bright yellow in the dark
+#: theme, was unreadable); both well over WCAG AA's 4.5:1.
+APP_CSS = """
+mark { background: #fff3a3; color: #1f2937; }
+.dark mark { background: #6b5a12; color: #fff8db; }
+"""
 #: what a 👎 may say, stored by key whichever language the page is in (the
 #: chat's flag menu: Gradio's feedback options beyond Like and Dislike)
 REASON_KEYS = ("off_topic", "wrong_source", "out_of_date", "unclear")
