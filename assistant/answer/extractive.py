@@ -279,6 +279,10 @@ def select(
     return chosen
 
 
+def _candidate_at(candidates: list[_Candidate], passage: int, position: int) -> _Candidate | None:
+    return next((c for c in candidates if (c.passage, c.position) == (passage, position)), None)
+
+
 def elaboration(
     best: _Candidate, candidates: list[_Candidate], passages: list[Document], subject: str
 ) -> _Candidate | None:
@@ -300,8 +304,7 @@ def elaboration(
         if not (points_back or _GOES_ON.search(sentences[position - 1])):
             return None
         if is_subject_of(subject, sentence):
-            at = (best.passage, position)
-            return next((c for c in candidates if (c.passage, c.position) == at), None)
+            return _candidate_at(candidates, best.passage, position)
     return None
 
 
@@ -316,7 +319,7 @@ def what_else(
     sentences = chunk_sentences(passages[best.passage].page_content)
     at = best.position + 1
     if at < len(sentences) and _BESIDES.match(sentences[at]):
-        return next((c for c in candidates if (c.passage, c.position) == (best.passage, at)), None)
+        return _candidate_at(candidates, best.passage, at)
     return None
 
 
@@ -374,6 +377,7 @@ class _Part:
 def score_parts(
     question: str,
     passages: list[Document],
+    sentences: list[str],
     embed: Callable[[str], np.ndarray],
     vectors: dict[str, np.ndarray],
     weight: Weight,
@@ -381,12 +385,12 @@ def score_parts(
     policy: AnswerPolicy,
 ) -> list[_Part]:
     """Each question of a message that asks several (none for one question),
-    its sentences scored on its own words."""
+    its sentences scored on its own words (``sentences``: the passages'
+    quotable ones, for the ordinals they number)."""
     texts = question_parts(question)
     if len(texts) < 2:
         return []
     parts = []
-    sentences = [s for d in passages for _, s in quotable(d, policy.selection.heading_chars)]
     for text in texts:
         tokens = aliases(salient_tokens(text)) + numbered(ordinals(text), sentences)
         found = score_sentences(
@@ -509,9 +513,9 @@ def compose(
     cover = coverage(tokens, quotable_passages, policy.specific_verb)
     wants_figure = bool(_QUANTITY.search(question))
     bound, figure_bound = _binding(tokens, body, passages, wants_figure, policy)
-    parts = (
-        score_parts(question, passages, embed, vectors, weight, aliases, policy) if embed else []
-    )
+    parts: list[_Part] = []
+    if embed is not None:
+        parts = score_parts(question, passages, sentences, embed, vectors, weight, aliases, policy)
     if parts:  # each question of the message may be answered by its own sentence
         each = [
             _binding(

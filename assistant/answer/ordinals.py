@@ -20,7 +20,8 @@ _CN = "一二三四五六七八九十"
 _NUMERAL = re.compile(rf"([{_CN}]|10|[1-9])是?")  # 二, 二是 (方向二是…), 3
 _NTH = re.compile(rf"第?([{_CN}]|10|[1-9])个?")  # 第二个, 第三, 四个 (after 第三、)
 _FIRST = frozenset({"首个", "首"})
-_JOIN = frozenset("、 和 跟 与 及".split())
+#: words that join two items (三、四; 小程序和服务号)
+JOINERS = frozenset("、 和 跟 与 及 以及 同".split())
 _COUNTED = re.compile(rf"(?:[{_CN}]|\d+)个")  # 四个 (方向)
 _CACHE = 20_000
 
@@ -38,7 +39,7 @@ def _numbers(words: list[str], at: int, pattern: re.Pattern[str]) -> tuple[list[
     found = []
     while at < len(words) and (m := pattern.fullmatch(words[at])):
         found.append(_chinese(m.group(1)))
-        if at + 2 < len(words) and words[at + 1] in _JOIN and _NTH.fullmatch(words[at + 2]):
+        if at + 2 < len(words) and words[at + 1] in JOINERS and _NTH.fullmatch(words[at + 2]):
             at += 2
             pattern = _NTH
             continue

@@ -15,14 +15,13 @@ from functools import lru_cache
 
 from ..ingest.text import pos_flag, segments, to_simplified
 from .matching import is_function_word
+from .ordinals import JOINERS
 
 # clause boundaries; 、 is not one: it separates the items of a list
 _CLAUSE = re.compile(r"[,，;；:：。！？!?\n]")
 _CACHE = 20_000
 # parts of speech of a clause's first word that name nothing to look for (记得, 想)
 _NOT_NAMES = frozenset("v vd vi vg a ad d".split())
-# words that join two subjects (小程序和服务号, 小程序、服务号)
-_AND = frozenset("和 与 跟 及 以及 同 、".split())
 
 
 def _is_frame(words: list[str]) -> bool:
@@ -86,7 +85,7 @@ def question_subjects(question: str) -> list[str]:
         if subject is not None and pos_flag(subject) not in _NOT_NAMES:
             found.append(subject)
         for a, joint, b in zip(words, words[1:], words[2:], strict=False):
-            if joint in _AND and _names(a) and _names(b):
+            if joint in JOINERS and _names(a) and _names(b):
                 found += [a, b]
     return list(dict.fromkeys(found))
 

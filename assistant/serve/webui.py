@@ -99,9 +99,7 @@ class ChatHandlers:
     def reply(self, message: str, history: list[dict[str, Any]]) -> Iterator[str]:
         """Stream the answer to ``message``: a model's checked sentences as they
         pass (or the quoted sentences one by one), then the answer with sources."""
-        assistant = self.running.ready()
-        if assistant is None:
-            raise gr.Error(self.running.startup_error, print_exception=False)
+        assistant = self._assistant()
         earlier = user_turns(history)
         streamed: list[str] = []
         answer: Answer | None = None
@@ -126,6 +124,13 @@ class ChatHandlers:
         self._remember(markup, answer.to_dict())
         yield markup
 
+    def _assistant(self) -> Any:
+        """The running assistant, or the reason it is not running, as the page's error."""
+        assistant = self.running.ready()
+        if assistant is None:
+            raise gr.Error(self.running.startup_error, print_exception=False)
+        return assistant
+
     def ask_api(self, message: str, request: gr.Request) -> str:
         """One question in, the answer as plain text out (the app's ``/reply``
         endpoint, for ``gradio_client``): the answer, then its numbered sources,
@@ -137,9 +142,7 @@ class ChatHandlers:
                 "Missing or wrong API token: send Authorization: Bearer <token>.",
                 print_exception=False,
             )
-        assistant = self.running.ready()
-        if assistant is None:
-            raise gr.Error(self.running.startup_error, print_exception=False)
+        assistant = self._assistant()
         try:
             events = list(assistant.stream(message, []))
         except EmptyQuestion as exc:
