@@ -19,6 +19,7 @@ from typing import Any
 import gradio as gr
 from gradio.utils import get_upload_folder
 
+from ..answer.chain import Assistant
 from ..answer.conversation import message_text, user_turns
 from ..answer.response import Answer
 from ..errors import AssistantError, EmptyQuestion
@@ -124,7 +125,7 @@ class ChatHandlers:
         self._remember(markup, answer.to_dict())
         yield markup
 
-    def _assistant(self) -> Any:
+    def _assistant(self) -> Assistant:
         """The running assistant, or the reason it is not running, as the page's error."""
         assistant = self.running.ready()
         if assistant is None:
