@@ -70,7 +70,7 @@ def test_unreadable_files_are_skipped_with_a_warning_naming_them(tmp_path: Path)
     (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02PNG\x00" * 50)
     (tmp_path / "empty.md").write_text("---\ntitle: 空\n---\n", encoding="utf-8")
     (tmp_path / "bad-front.md").write_text("---\ntitle: [unclosed\n---\n正文。", encoding="utf-8")
-    (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4")  # not an article type: ignored
+    (tmp_path / "notes.xlsx").write_bytes(b"PK\x03\x04")  # not an article type: ignored
     load = load_corpus(tmp_path)
     assert [a.doc_id for a in load.articles] == ["good.txt"]
     reasons = {s.doc_id: s.reason for s in load.skipped}

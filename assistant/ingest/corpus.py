@@ -1,10 +1,12 @@
-"""Read the article folder: Markdown (front matter), plain text and saved HTML pages.
+"""Read the article folder: Markdown (front matter), plain text, saved HTML
+pages (WeChat articles with their byline and date), PDF and DOCX reports.
 
 Each file becomes an :class:`Article` (an id, a title, metadata and the body
 as text, Markdown ``#`` headings kept so that the chunker sees sections).
-Encodings are detected (UTF-8 with or without BOM, UTF-16, GB18030/GBK,
-Big5). A file that cannot be read is skipped with a warning that names it;
-the others are still returned. Lines repeated through a document as
+Encodings of text files are detected (UTF-8 with or without BOM, UTF-16,
+GB18030/GBK, Big5); PDF and DOCX are read, bounded, by :mod:`.documents`
+and :mod:`.word`. A file that cannot be read is skipped with a warning that
+names it; the others are still returned. Lines repeated through a document as
 placeholders (this corpus's 現場回傳圖片, one per picture) are dropped.
 
 Knows nothing about chunks, embeddings or the index.
@@ -22,12 +24,17 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 from charset_normalizer import from_bytes
 
+from . import wechat
 from .bounded import MAX_META_CHARS, UnreadableFile, check_depth, front_matter
+from .documents import read_pdf
 from .text import strip_controls
+from .word import read_docx
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = (".md", ".markdown", ".txt", ".html", ".htm")
+EXTENSIONS = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx")
+#: formats read from bytes by their own reader, never through text decoding
+BINARY_READERS = {".pdf": read_pdf, ".docx": read_docx}
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
 _HTML_DROP = [
@@ -144,13 +151,23 @@ def drop_placeholders(lines: list[str], min_repeats: int = 3, max_len: int = 20)
 
 
 def html_to_text(html: str) -> tuple[str, str]:
-    """Main text of a saved article page as Markdown-ish lines, and its title.
+    """Main text of a saved article page as Markdown-ish lines, and its title."""
+    text, title, _ = html_article(html)
+    return text, title
 
-    Scripts, styles, navigation and forms are dropped; ``<h1>``–``<h6>``
-    become ``#`` headings; block elements become lines.
+
+def html_article(html: str) -> tuple[str, str, dict[str, str]]:
+    """Main text of a saved article page as Markdown-ish lines, its title and
+    metadata (a WeChat page's author, account, date and link).
+
+    Scripts, styles, navigation and forms are dropped (on a WeChat page also
+    its chrome: QR code, 阅读原文, …); ``<h1>``–``<h6>`` become ``#``
+    headings; block elements become lines.
     """
     check_depth(html)
     soup = BeautifulSoup(html, "lxml")
+    from_wechat = wechat.is_wechat(soup)
+    meta = wechat.wechat_meta(soup) if from_wechat else {}
     title = ""
     for selector in ('meta[property="og:title"]', "#activity-name", "title", "h1"):
         node = soup.select_one(selector)
@@ -163,6 +180,8 @@ def html_to_text(html: str) -> tuple[str, str]:
         tag.decompose()
     main = next((n for s in _HTML_MAIN if (n := soup.select_one(s)) is not None), None)
     main = main or soup.body or soup
+    if from_wechat:
+        wechat.drop_chrome(main)
     for heading in main.find_all(re.compile(r"^h[1-6]$")):
         level = int(heading.name[1])
         heading.insert_before("\n" + "#" * level + " ")
@@ -170,7 +189,8 @@ def html_to_text(html: str) -> tuple[str, str]:
     for block in main.find_all(_HTML_BLOCKS):
         block.insert_after("\n")
     lines = [" ".join(line.split()) for line in main.get_text().split("\n")]
-    return "\n".join(line for line in lines if line), title
+    chrome = wechat.CHROME_LINES if from_wechat else frozenset()
+    return "\n".join(line for line in lines if line and line not in chrome), title, meta
 
 
 def _clean_lines(text: str) -> str:
@@ -193,18 +213,25 @@ def read_article(path: Path, doc_id: str, max_bytes: int = MAX_FILE_BYTES) -> Ar
     if size > max_bytes:
         raise UnreadableFile(f"{size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit")
     raw = path.read_bytes()
-    text = decode(raw)
     fallback = path.stem.replace("-", " ").replace("_", " ")
     meta: dict[str, str] = {}
     suffix = path.suffix.lower()
-    if suffix in (".html", ".htm"):
-        body, title = html_to_text(text)
+    if suffix in BINARY_READERS:
+        document = BINARY_READERS[suffix](raw)
+        body, title = document.text, " ".join(strip_controls(document.title).split())
+        meta = {
+            k: " ".join(strip_controls(v).split())[:MAX_META_CHARS]
+            for k, v in document.meta.items()
+        }
+        title = title or _txt_title(body, fallback)
+    elif suffix in (".html", ".htm"):
+        body, title, meta = html_article(decode(raw))
         title = title or fallback
     elif suffix in (".md", ".markdown"):
-        meta, body = front_matter(text)
+        meta, body = front_matter(decode(raw))
         title = meta.pop("title", "") or _txt_title(body, fallback)
     else:
-        body = text
+        body = decode(raw)
         title = _txt_title(body, fallback)
     body = _clean_lines(body)
     if not body:

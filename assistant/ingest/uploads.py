@@ -1,11 +1,13 @@
 """Adding an article through the UI: validate an uploaded file, then save it
 into the corpus folder under a clean name.
 
-An upload is data from a stranger: only ``.md``/``.txt``/``.html`` of at
-most ``max_bytes`` are taken; the name is reduced to its last component and
-to safe characters (``../../evil.md`` becomes ``evil.md``); the content must
-read as an article (same reader as the index, so encodings such as GBK
-work) before anything is written. A rejected upload changes nothing.
+An upload is data from a stranger: only the :data:`ALLOWED` types (text,
+HTML, PDF, DOCX) of at most ``max_bytes`` are taken; the name is reduced to
+its last component and to safe characters (``../../evil.md`` becomes
+``evil.md``); the content must read as an article (same reader as the index,
+so encodings such as GBK work, and PDF and DOCX are read within their page,
+character, memory and time limits) before anything is written. A rejected
+upload changes nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from ..errors import AssistantError
 from .corpus import Article, UnreadableFile, read_article
 from .text import split_sentences
 
-ALLOWED = (".md", ".txt", ".html", ".htm")
+ALLOWED = (".md", ".txt", ".html", ".htm", ".pdf", ".docx")
+#: the allowed types as a person reads them: ".md, .txt, … or .docx"
+ALLOWED_TEXT = f"{', '.join(ALLOWED[:-1])} or {ALLOWED[-1]}"
 _UNSAFE = re.compile(r"[^\w.\-]+")
 
 
@@ -41,7 +45,7 @@ def received_upload(path: str | None, received: Iterable[str], folder: str | Pat
     check that the file really came in through the upload form.
     """
     if not path:
-        raise UploadRejected("请先选择文件 · Choose a .md, .txt or .html file first.")
+        raise UploadRejected(f"请先选择文件 · Choose a {ALLOWED_TEXT} file first.")
     try:
         resolved = Path(path).resolve(strict=True)
     except (OSError, RuntimeError):
@@ -104,7 +108,7 @@ def save_upload(
     """
     name = clean_name(original_name)
     if not name.endswith(ALLOWED):
-        raise UploadRejected(f"{name}: only {', '.join(ALLOWED)} files can be added")
+        raise UploadRejected(f"{name}: only {ALLOWED_TEXT} files can be added")
     size = source.stat().st_size
     if size > max_bytes:
         raise UploadRejected(
