@@ -10,7 +10,7 @@ from __future__ import annotations
 from assistant.cli import load_settings, reports_errors
 from assistant.serve.access import ui_logins
 from assistant.serve.server import LOGIN_MESSAGE
-from assistant.serve.webui import APP_CSS, ChatHandlers, create_app
+from assistant.serve.webui import APP_CSS, APP_JS, ChatHandlers, create_app
 
 __all__ = ["ChatHandlers", "create_app", "main"]
 
@@ -28,6 +28,7 @@ def main() -> None:
         auth=ui_logins(settings),
         auth_message=LOGIN_MESSAGE,
         css=APP_CSS,
+        js=APP_JS,
     )
 
 

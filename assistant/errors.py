@@ -21,6 +21,7 @@ class EmptyQuestion(InvalidQuestion):
 
 class QuestionTooLong(InvalidQuestion):
     def __init__(self, length: int, limit: int) -> None:
+        self.length, self.limit = length, limit  # for a message in another language
         super().__init__(
             f"The question is {length:,} characters long; the limit is {limit:,}. "
             "Please shorten it."

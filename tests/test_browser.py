@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -242,4 +243,83 @@ def test_greeting_and_refusal_on_a_phone(server, browser, theme, language, hello
         assert label in text
     ARTIFACTS.mkdir(exist_ok=True)
     phone.screenshot(path=str(ARTIFACTS / f"phone-{theme}-{language}.png"), full_page=True)
+    phone.close()
+
+
+def _bots(page) -> int:
+    return page.locator("[data-testid='bot']").count()
+
+
+def test_a_long_question_is_refused_in_place_and_chats_survive_a_reload(server, browser):
+    """Issue 13: a question over the limit is answered by a notice in the
+    page's language, the text stays in the box and out of the history; a
+    reload keeps the chat (without the notice) and the language; "new chat"
+    starts afresh and the list opens the old one. Screenshots for a person."""
+    context = browser.new_context(viewport={"width": 390, "height": 900})
+    phone = context.new_page()
+    phone.goto(f"{server}?__theme=dark")
+    phone.wait_for_selector("textarea")
+    phone.get_by_text("English").first.click()
+    phone.wait_for_function(
+        "() => document.body.innerText.includes('What would you like to know?')", timeout=10_000
+    )
+    ask(phone, "微信小店的GMV增长了多少？")
+    long = "请问小店的GMV" * 300
+    box = phone.locator("textarea").first
+    box.fill(long)
+    box.press("Enter")
+    phone.wait_for_function(
+        "() => document.body.innerText.includes('characters long')", timeout=10_000
+    )
+    assert box.input_value() == long  # nothing lost
+    notice = phone.locator("[data-testid='bot']").last.inner_text()
+    assert "2,400 characters long; the limit is 2,000" in notice, notice
+    assert phone.locator("[data-testid='user']").count() == 1  # not in the history
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.screenshot(path=str(ARTIFACTS / "long-question-dark-English.png"))
+    ask(phone, "那订单数量呢？")  # follows the first question, not the refused one
+    assert "2.25倍" in phone.locator("[data-testid='bot']").last.inner_text()
+
+    phone.reload()
+    phone.wait_for_function("() => document.querySelectorAll(\"[data-testid='bot']\").length >= 2")
+    assert phone.get_by_role("radio", name="English").is_checked()
+    assert "What would you like" not in phone.locator("body").inner_text()
+    assert _bots(phone) == 2 and "characters long" not in phone.locator("body").inner_text()
+    phone.locator("button[aria-label='Toggle Sidebar']").click()
+    new_chat = phone.get_by_role("button", name=re.compile("New chat"))
+    new_chat.wait_for(timeout=10_000)
+    listed = phone.get_by_text("微信小店的GMV增长了多少？").first
+    listed.wait_for(timeout=10_000)
+    phone.screenshot(path=str(ARTIFACTS / "chats-list-dark-English.png"))
+    new_chat.click()
+    phone.wait_for_function("() => !document.querySelector(\"[data-testid='bot']\")")
+    listed.click()
+    phone.wait_for_function("() => document.querySelectorAll(\"[data-testid='bot']\").length == 2")
+    context.close()
+
+
+def test_a_citation_opens_its_source_and_labels_carry_no_markup(server, browser):
+    """Issue 13: [n] scrolls to source n of its answer and opens the passage;
+    a screen reader hears the text shown, never <sup>, **来源** or &#43;."""
+    phone = browser.new_page(viewport={"width": 390, "height": 900})
+    phone.goto(server)
+    phone.wait_for_selector("textarea")
+    ask(phone, "25岁+女性是不是主力？GMV增长了多少？")
+    bot = phone.locator("[data-testid='bot']").last
+    cite = bot.locator("a[href='#source-1']").first
+    cite.click()
+    source = bot.locator(".followed-source")
+    source.wait_for(timeout=5_000)
+    assert source.inner_text().startswith("[1]")
+    assert bot.locator("details").first.evaluate("d => d.open")
+    assert phone.evaluate("() => location.hash") == ""  # the page itself does not jump
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.screenshot(path=str(ARTIFACTS / "citation-followed-light.png"))
+    phone.wait_for_timeout(500)  # the labels follow the rendered text
+    labels = phone.eval_on_selector_all(
+        '[aria-label*="\'s message: "]', "els => els.map(e => e.getAttribute('aria-label'))"
+    )
+    assert len(labels) == 2 and "25岁+女性" in labels[0], labels
+    for label in labels:
+        assert not re.search(r"<[a-z/]|\*\*|&#?\w+;", label), label
     phone.close()

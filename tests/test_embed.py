@@ -75,7 +75,9 @@ def ask_and_check(scope, screenshot_of, name: str) -> None:
     scope.wait_for_selector(BOX, timeout=60_000)
     scope.fill(BOX, "微信小店的GMV增长了多少？")
     scope.press(BOX, "Enter")
-    answer = scope.wait_for_selector(".bot .message-content >> text=1.92倍", timeout=60_000)
+    answer = scope.wait_for_selector(
+        "[data-testid='bot'] .message-content >> text=1.92倍 >> visible=true", timeout=60_000
+    )
     assert "来源" in answer.evaluate("e => e.closest('.message-content').innerText")
     ARTIFACTS.mkdir(exist_ok=True)
     screenshot_of.screenshot(path=str(ARTIFACTS / name), full_page=True)

@@ -317,7 +317,8 @@ def test_the_chat_streams_checked_sentences(smart, fake):
     fake.answer = gmv_reply
     handlers = ChatHandlers(RunningAssistant(smart.settings, smart))
     steps = list(handlers.reply(GMV, []))
-    assert steps[0] == "与2023年同期相比，微信小店的GMV增长了1.92倍<sup>[1]</sup>。"
+    cite = '<sup><a href="#source-1">[1]</a></sup>'
+    assert steps[0] == f"与2023年同期相比，微信小店的GMV增长了1.92倍{cite}。"
     assert "订单数量" in steps[1] and "来源" in steps[-1] and "<mark>" in steps[-1]
 
 

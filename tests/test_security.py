@@ -72,8 +72,12 @@ def test_outside_paths_are_refused_by_every_handler_that_takes_a_file(kb_server,
         {"role": "user", "content": [{"type": "text", "text": "GMV?"}]},
     ]
     attacks = {
-        "do_add": [[_file(outside)], [_file(link / "secret.md")], [_file(f"{folder}/../x.md")]],
-        "bot_turn": [[history]],
+        "do_add": [
+            [_file(outside), "中文"],
+            [_file(link / "secret.md"), "中文"],
+            [_file(f"{folder}/../x.md"), "English"],
+        ],
+        "bot_turn": [[history, None, []]],
     }
     for fn, payloads in attacks.items():
         for data in payloads:
@@ -92,7 +96,7 @@ def test_an_upload_is_added_then_deleted_from_the_upload_folder(kb_server):
     )
     assert r.status_code == 200
     uploaded = r.json()[0]
-    status, reply = gradio_event(url, "do_add", [_file(uploaded)])
+    status, reply = gradio_event(url, "do_add", [_file(uploaded), "中文"])
     assert status == 200 and "已添加" in str(reply), reply
     assert (base / "corpus" / "upload-test.md").exists()
     assert not Path(uploaded).exists()  # the corpus holds the copy
@@ -133,7 +137,7 @@ def test_yaml_alias_bombs_are_refused_and_the_manifest_stays_small(kb_server):
         f"{url}/gradio_api/upload",
         files=[("files", ("laughs.md", LAUGHS.encode(), "text/markdown"))],
     )
-    status, reply = gradio_event(url, "do_add", [_file(r.json()[0])])
+    status, reply = gradio_event(url, "do_add", [_file(r.json()[0]), "中文"])
     assert status == 200 and "未添加" in str(reply) and "alias" in str(reply)
     assert not (base / "corpus" / "laughs.md").exists()
     assert (base / "index" / "manifest.json").stat().st_size < 20_000
@@ -240,13 +244,13 @@ def test_a_flood_from_one_client_leaves_others_answered_promptly(wiki_server):
         for i in range(300):
             r = flood.post(
                 f"{url}/gradio_api/queue/join",
-                json={"data": [history], "fn_index": bot, "session_hash": f"flood{i}"},
+                json={"data": [history, None, []], "fn_index": bot, "session_hash": f"flood{i}"},
             )
             codes.append(r.status_code)
     assert codes.count(200) <= 60 and codes.count(429) >= 240  # one client's budget
     started = time.monotonic()
     with peer(21, timeout=60) as other:
-        status, done = gradio_event(url, "bot_turn", [history], "queue", client=other)
+        status, done = gradio_event(url, "bot_turn", [history, None, []], "queue", client=other)
     waited = time.monotonic() - started
     assert status == 200 and done["success"] and "1.92倍" in str(done["output"])
     assert waited < 10, f"another client waited {waited:.1f} s"
@@ -432,7 +436,7 @@ def test_a_refusal_never_shows_an_injected_passage_as_nearest(kb_server):
         f"{url}/gradio_api/upload",
         files=[("files", ("kuaidi.md", bait.encode(), "text/markdown"))],
     )
-    status, reply = gradio_event(url, "do_add", [_file(r.json()[0])])
+    status, reply = gradio_event(url, "do_add", [_file(r.json()[0]), "中文"])
     assert "已添加" in str(reply)
     try:
         answer = httpx.post(f"{url}/api/ask", json={"question": "快递柜押金怎么退？"}).json()

@@ -47,7 +47,8 @@ def writable(tmp_path, embedder) -> ChatHandlers:
 def test_reply_streams_then_shows_sources(handlers):
     steps = _final(handlers, "微信小店的GMV增长了多少？")
     assert len(steps) >= 3  # sentence by sentence, then with the sources
-    assert "1.92倍" in steps[0] and "<sup>[1]</sup>" in steps[0] and "来源" not in steps[0]
+    assert "1.92倍" in steps[0] and "来源" not in steps[0]
+    assert '<sup><a href="#source-1">[1]</a></sup>' in steps[0]  # a link to its source
     final = steps[-1]
     assert "**来源**" in final and "<mark>" in final and "<details>" in final
     assert "微信小店 › 3. 微信小店带货者GMV涨幅超过200%" in final
@@ -93,6 +94,33 @@ def test_empty_question_is_a_prompt(handlers):
     assert _final(handlers, "   ") == ["Please type a question, e.g. 微信小店的GMV增长了多少？"]
 
 
+@pytest.mark.parametrize(
+    ("lang", "expected"), [("zh", "问题有 2,100 个字符，上限是 2,000"), ("en", "2,100 characters")]
+)
+def test_a_question_over_the_limit_is_refused_in_the_pages_language(
+    handlers, caplog, lang, expected
+):
+    """Issue 13: a message in the page's language (the page shows it in the
+    chat and keeps the text), and one log line with no traceback."""
+    with caplog.at_level("INFO"):
+        message = handlers.refusal("请" * 2100, lang)
+    assert expected in message
+    assert handlers.refusal("   ", lang) and handlers.refusal("GMV增长了多少？", lang) is None
+    assert len(caplog.records) == 2 and not any(r.exc_info for r in caplog.records)
+    assert all("\n" not in r.getMessage() for r in caplog.records)
+
+
+def test_the_english_pages_status_lines_are_english(writable, tmp_path):
+    """Issue 13: no "索引完成 · Indexed" — each status line in one language."""
+    page = tmp_path / "note.md"
+    page.write_text("# Note\n\nThe note says GMV doubled.\n", encoding="utf-8")
+    added = writable.add_article(str(page), lang="en")
+    assert added.startswith("✅ Added note.md") and "passages written" in added
+    assert not re.search(r"[\u4e00-\u9fff]", added), added
+    zh = writable.reindex(lang="zh")
+    assert zh.startswith("索引完成") and "Indexed" not in zh
+
+
 def test_feedback_is_appended_with_question_answer_and_citations(handlers):
     final = _final(handlers, "女装等类目的保证金最多降多少？")[-1]
     shown = [{"type": "text", "text": final}]  # the message as the page sends it back
@@ -128,14 +156,14 @@ def test_an_uploaded_article_is_added_and_answers(writable, tmp_path):
         "---\ntitle: 小程序新功能\n---\n小程序今年新增了直播挂件功能，商家可以直接开播。\n",
         encoding="utf-8",
     )
-    assert "mini.md 已添加" in writable.add_article(str(good))
+    assert "已添加 mini.md" in writable.add_article(str(good))
     assert "直播挂件" in _final(writable, "小程序新增了什么直播功能？")[-1]
 
 
 def test_a_gbk_upload_is_kept_as_sent_and_listed(writable, tmp_path):
     gbk = tmp_path / "gbk.txt"
     gbk.write_bytes("视频号团队说，新的电竞直播扶持计划覆盖五百家机构。\n".encode("gbk"))
-    assert "gbk.txt 已添加" in writable.add_article(str(gbk))
+    assert "已添加 gbk.txt" in writable.add_article(str(gbk))
     corpus = writable.settings.corpus_dir
     assert "五百家" in (corpus / "gbk.txt").read_bytes().decode("gbk")
     assert "gbk.txt" in [row[1] for row in writable.articles()]
@@ -154,7 +182,7 @@ def test_a_path_in_the_upload_name_is_dropped(writable, tmp_path):
     evil = tmp_path / "evil.md"
     evil.write_text("越界的文章。内容。", encoding="utf-8")
     message = writable.add_article(str(evil), original_name="../../evil.md")
-    assert "evil.md 已添加" in message
+    assert "已添加 evil.md" in message
     assert (corpus / "evil.md").exists() and not (corpus.parent.parent / "evil.md").exists()
 
 

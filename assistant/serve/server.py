@@ -50,7 +50,7 @@ from .openai_compat import (
 )
 from .routes_extra import add_fallbacks, add_model_routes
 from .running import RunningAssistant
-from .webui import APP_CSS, ChatHandlers, create_app
+from .webui import APP_CSS, APP_JS, ChatHandlers, create_app
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +231,7 @@ def create_server(settings: Settings, running: RunningAssistant | None = None) -
         auth_message=LOGIN_MESSAGE,
         show_error=False,  # only our gr.Error messages reach a client, never internals
         css=APP_CSS,
+        js=APP_JS,
     )
     # Gradio checks that a file posted to a handler came in through its upload
     # route only in an app it launched itself; mounted, it took any path on the

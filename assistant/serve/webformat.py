@@ -6,6 +6,11 @@ Markdown would act on (links, emphasis, headings) become numeric entities,
 so ``<script>``, ``<img onerror=…>`` and ``[x](javascript:…)`` show as
 text. Only the markup written here (``<details>``, ``<mark>``, ``<sup>``)
 is live; Gradio's own sanitiser stays on as a second net.
+
+A citation mark ``[n]`` links to source n of the same answer (``#source-n``;
+the page's script, ``webassets.APP_JS``, scrolls to the source that opens
+with **[n]** and opens its passage). Gradio's sanitiser drops ``id`` and
+``data-`` attributes, so the link names its source by number only.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from ..ingest.text import to_script
 
 _MD_SPECIAL = re.compile(r"[\\`*_\[\]()#+\-!|~{}:>]")
 _MARK = re.compile(r"&#91;(\d+)&#93;")  # an escaped [n] citation mark
+_CITE = r'<sup><a href="#source-\1">[\1]</a></sup>'
 
 
 def escape(text: str) -> str:
@@ -58,8 +64,8 @@ def _source(c: Citation, script: str, whole_label: str) -> str:
 
 
 def text_body(text: str) -> str:
-    """Answer text, escaped, with [n] as superscript citation marks."""
-    return "\n\n".join(_MARK.sub(r"<sup>[\1]</sup>", escape(line)) for line in text.split("\n"))
+    """Answer text, escaped, with [n] as superscript links to their sources."""
+    return "\n\n".join(_MARK.sub(_CITE, escape(line)) for line in text.split("\n"))
 
 
 def answer_body(answer: Answer) -> str:
