@@ -15,6 +15,9 @@ retriever and the answerer are separate runnables, so either can be swapped:
   (:mod:`assistant.answer.generate`). Whatever goes wrong with the model — down,
   slow, 5xx, unreadable, nothing backed — the extractive answer is given
   instead, with a notice, within ``llm_timeout`` seconds.
+
+The model's modules (``llm``, ``generate``: LangChain prompts, Jinja) are
+imported in llm mode only, so a cold ``assistant ask`` does not load them.
 """
 
 from __future__ import annotations
@@ -52,9 +55,7 @@ from .aliases import Aliases
 from .citecheck import CitationChecker
 from .conversation import Query, pasted, resolve
 from .extractive import compose
-from .generate import NothingSupported, generated_answer
 from .intents import IntentClassifier
-from .llm import LLMUnavailable, answer_chain, condensed
 from .matching import is_content_word
 from .policy import AnswerPolicy
 from .response import FRAMES, Answer
@@ -170,6 +171,8 @@ class Assistant:
         query = resolve(turn.question, turn.history)
         if not (self.settings.uses_llm and turn.history):
             return replace(turn, query=query)
+        from .llm import condensed
+
         started = time.perf_counter()
         text = condensed(turn.question, turn.history, turn.deadline, self.settings)
         return turn.timed("condense", started, query=Query(turn.question, text) if text else query)
@@ -224,6 +227,9 @@ class Assistant:
 
     def _generate(self, turns: Iterator[Turn]) -> Iterator[str | Answer]:
         """The model's checked answer, streamed; the extractive one if it fails."""
+        from .generate import NothingSupported, generated_answer
+        from .llm import LLMUnavailable
+
         for turn in turns:
             query = turn.query
             assert query is not None  # resolved first
@@ -269,6 +275,8 @@ class Assistant:
         steps = RunnableLambda(self._resolve) | RunnableLambda(self._retrieve)
         if not self.settings.uses_llm:
             return steps | RunnableLambda(self._extract)
+        from .llm import answer_chain
+
         # the answerer: prompt | ChatOpenAI | text, built per call over its own HTTP client
         self.answerer = answer_chain
         return steps | RunnableGenerator(self._generate)

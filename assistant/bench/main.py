@@ -1,10 +1,11 @@
-"""``make bench``: index build time and warm query latency on this machine.
+"""``make bench``: index build time, warm query latency and cold start on this machine.
 
 Builds the index of ``corpus/`` from scratch in a temp dir (the checkout's
 index/ is not touched), times a no-op re-sync, then asks the dev questions
-``--rounds`` times after one warm-up round and prints p50/p95 per stage.
-Figures, not assertions: these machines are noisy, so compare alternatives
-within one run.
+``--rounds`` times after one warm-up round and prints p50/p95 per stage;
+then the cold start of ``assistant ask`` (:mod:`.coldstart`; only that with
+``--cold-only``). Figures, not assertions: these machines are noisy, so
+compare alternatives within one run.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ..ingest.glossary import expand
 from ..settings import Settings
 from ..store.embeddings import make_embedder
 from ..store.sync import sync
+from .coldstart import cold_start, print_cold_start
 from .loadcheck import load_check
 from .scalebench import HEADER, run_scale
 
@@ -153,6 +155,15 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, help="Also write the figures to this file.")
     parser.add_argument(
+        "--cold-runs",
+        type=int,
+        default=7,
+        help="new processes per command for the cold-start figures; 0 = skip",
+    )
+    parser.add_argument(
+        "--cold-only", action="store_true", help="measure the cold start only (about a minute)"
+    )
+    parser.add_argument(
         "--scales",
         default="1,100,1000",
         help="corpus sizes for the scale benchmark (comma-separated); '' = skip",
@@ -164,6 +175,12 @@ def main() -> None:
         help="where the scale benchmark's figures are written",
     )
     args = parser.parse_args()
+    if args.cold_only:
+        cold = cold_start(args.corpus, max(args.cold_runs, 1))
+        print_cold_start(cold)
+        if args.json:
+            args.json.write_text(json.dumps({"cold_start_ms": cold}, indent=2), encoding="utf-8")
+        return
     result = run(args.corpus, args.questions, args.rounds, args.load_seconds)
     m = result["machine"]
     print(f"machine: {m['cpus']} CPUs, Python {m['python']}, {m['platform']}")
@@ -192,6 +209,9 @@ def main() -> None:
         )
         for kind, count in load["error_kinds"].items():
             print(f"  error x{count}: {kind}")
+    if args.cold_runs > 0:
+        result["cold_start_ms"] = cold_start(args.corpus, args.cold_runs)
+        print_cold_start(result["cold_start_ms"])
     if args.json:
         args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
     sizes = [int(n) for n in args.scales.split(",") if n.strip()]

@@ -1,7 +1,8 @@
 """Text utilities for Chinese articles: script normalisation, sentences, tokens.
 
-No I/O beyond loading OpenCC and jieba dictionaries once. Three facts decide
-the design (measured, see ../shared/DESIGN.md):
+No I/O beyond loading OpenCC and jieba dictionaries once (jieba's from a disk
+cache, :mod:`.diskcache`). Three facts decide the design (measured, see
+../shared/DESIGN.md):
 
 * Articles may be Taiwan-localised traditional Chinese (影片號 = 视频号,
   元件 = 组件); users write simplified, traditional or English.
@@ -23,11 +24,15 @@ import re
 import unicodedata
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import jieba
-import jieba.posseg
 import opencc
+
+from .diskcache import jieba_dictionary
+
+if TYPE_CHECKING:
+    import jieba.posseg
 
 Script = Literal["zh-Hans", "zh-Hant", "en"]
 
@@ -60,22 +65,32 @@ def _converter(config: str) -> opencc.OpenCC:
 
 
 @cache
-def _pos() -> jieba.posseg.POSTokenizer:
-    """jieba with our domain words; through POSTokenizer so their tags are known too."""
+def _dictionary() -> tuple[jieba.Tokenizer, dict[str, str]]:
+    """jieba with our domain words, and every word's part-of-speech tag (theirs
+    too), read from the disk cache when it can be (see :mod:`.diskcache`)."""
     jieba.setLogLevel(logging.WARNING)
-    pos = jieba.posseg.POSTokenizer(jieba.Tokenizer())
-    pos.load_userdict(str(Path(__file__).with_name("lexicon.txt")))
-    pos.makesure_userdict_loaded()  # copy the lexicon's tags into the tag table now
-    return pos
+    return jieba_dictionary(Path(__file__).with_name("lexicon.txt"))
 
 
 def _jieba() -> jieba.Tokenizer:
-    return _pos().tokenizer
+    return _dictionary()[0]
+
+
+@cache
+def _pos() -> jieba.posseg.POSTokenizer:
+    """jieba's part-of-speech segmenter over our tokenizer and tags (the corpus
+    scaler uses it; answering needs only :func:`pos_flag`, so ``jieba.posseg``,
+    which parses dict.txt when imported, is imported here only)."""
+    import jieba.posseg
+
+    pos = jieba.posseg.POSTokenizer(_jieba())
+    pos.word_tag_tab = _dictionary()[1]
+    return pos
 
 
 def pos_flag(word: str) -> str | None:
     """jieba's part-of-speech tag of a dictionary word (n, v, vn, a …); None if unknown."""
-    return _pos().word_tag_tab.get(word)
+    return _dictionary()[1].get(word)
 
 
 #: conversions and word figures kept: the passages' sentences come back with every question
