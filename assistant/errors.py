@@ -7,7 +7,19 @@ from __future__ import annotations
 
 
 class AssistantError(Exception):
-    """Base of every error the assistant reports to a user."""
+    """Base of every error the assistant reports to a user.
+
+    The message is English (the CLI's and the API's language); ``zh`` is the
+    same in Chinese where the web page may show it, for the page's 中文 side.
+    """
+
+    def __init__(self, *args: object, zh: str | None = None) -> None:
+        super().__init__(*args)
+        self.zh = zh
+
+    def say(self, lang: str) -> str:
+        """The message in ``lang`` (``zh`` or ``en``), English where there is no Chinese."""
+        return self.zh if lang == "zh" and self.zh else str(self)
 
 
 class InvalidQuestion(AssistantError):
@@ -51,7 +63,8 @@ class EmbedderMismatch(AssistantError):
 class IndexBusy(AssistantError):
     def __init__(self, index_dir: object) -> None:
         super().__init__(
-            f"Another 'assistant index' is updating {index_dir}; try again when it finishes."
+            f"Another 'assistant index' is updating {index_dir}; try again when it finishes.",
+            zh="另一个索引任务正在更新索引，请等它完成后再试。",
         )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -26,19 +27,19 @@ def data_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("data")
 
 
-@pytest.fixture(scope="module")
-def server(built, data_dir, tmp_path_factory):
-    """``python ui.py`` on a free loopback port, over the session's index."""
+def ui_server(settings, data_dir: Path, logs: Path):
+    """``python ui.py`` on a free loopback port over ``settings``' index and
+    corpus; yields its URL (a fixture body)."""
     port = free_port()
     env = {
         **os.environ,
-        "ASSISTANT_INDEX_DIR": str(built.index_dir),
-        "ASSISTANT_CORPUS_DIR": str(built.corpus_dir),
+        "ASSISTANT_INDEX_DIR": str(settings.index_dir),
+        "ASSISTANT_CORPUS_DIR": str(settings.corpus_dir),
         "ASSISTANT_DATA_DIR": str(data_dir),
         "ASSISTANT_UI_PORT": str(port),
         "GRADIO_ANALYTICS_ENABLED": "False",
     }
-    log = open(tmp_path_factory.mktemp("log") / "ui.log", "w+")  # noqa: SIM115
+    log = open(logs / "ui.log", "w+")  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "ui.py")],
         env=env,
@@ -60,6 +61,12 @@ def server(built, data_dir, tmp_path_factory):
     yield url
     process.terminate()
     process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(built, data_dir, tmp_path_factory):
+    """``python ui.py`` over the session's index."""
+    yield from ui_server(built, data_dir, tmp_path_factory.mktemp("log"))
 
 
 @pytest.fixture(scope="module")
@@ -322,4 +329,53 @@ def test_a_citation_opens_its_source_and_labels_carry_no_markup(server, browser)
     assert len(labels) == 2 and "25岁+女性" in labels[0], labels
     for label in labels:
         assert not re.search(r"<[a-z/]|\*\*|&#?\w+;", label), label
+    phone.close()
+
+
+@pytest.fixture(scope="module")
+def own_server(built, tmp_path_factory):
+    """``python ui.py`` over a private copy of the session's corpus and index,
+    for a test that changes the knowledge base."""
+    base = tmp_path_factory.mktemp("own")
+    shutil.copytree(built.corpus_dir, base / "corpus")
+    shutil.copytree(built.index_dir, base / "index")
+    own = built.model_copy(update={"corpus_dir": base / "corpus", "index_dir": base / "index"})
+    yield from ui_server(own, base, base)
+
+
+def test_an_article_is_added_replaced_and_removed_from_the_panel(own_server, browser, tmp_path):
+    """Issue 13: pick an article in the table to replace it with an upload or
+    remove it (after a confirmation); English status lines. Screenshots."""
+    phone = browser.new_page(viewport={"width": 390, "height": 1300})
+    phone.on("dialog", lambda d: d.accept())
+    phone.goto(own_server)
+    phone.wait_for_selector("textarea")
+    phone.get_by_text("English").first.click()
+    phone.get_by_text("Knowledge base").first.click()
+    first = tmp_path / "promo.md"
+    first.write_text("# 促销\n\n小店的双十二满减活动持续三天。\n", encoding="utf-8")
+    phone.locator("input[type=file][accept*='.docx']").set_input_files(str(first))
+    phone.get_by_role("button", name="Add and index").click()
+    phone.wait_for_function("() => document.body.innerText.includes('Added promo.md')")
+    phone.get_by_role("gridcell", name="promo.md").first.click()
+    phone.wait_for_function("() => document.body.innerText.includes('Selected: promo.md')")
+    second = tmp_path / "promo.txt"
+    second.write_text("小店的双十二满减活动改为持续五天。\n", encoding="utf-8")
+    phone.locator("input[type=file][accept*='.docx']").set_input_files(str(second))
+    phone.get_by_role("button", name="Replace the selected article with the upload").click()
+    phone.wait_for_function(
+        "() => document.body.innerText.includes('Replaced promo.md with promo.txt')"
+    )
+    status = phone.locator("body").inner_text()
+    assert "passages written: 1, deleted: 1," in status  # the one article, nothing else
+    assert not re.search(r"[\u4e00-\u9fff]{2,}", status.split("Replaced promo.md")[1][:200])
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.screenshot(path=str(ARTIFACTS / "kb-replaced-English.png"), full_page=True)
+    phone.get_by_role("gridcell", name="promo.txt").first.click()
+    phone.wait_for_function("() => document.body.innerText.includes('Selected: promo.txt')")
+    phone.get_by_role("button", name="Remove the selected article").click()
+    phone.wait_for_function("() => document.body.innerText.includes('Removed promo.txt')")
+    assert phone.get_by_role("gridcell", name="promo.txt").count() == 0
+    assert phone.get_by_role("gridcell", name="wechat-open-class-2025.md").count() == 1
+    phone.screenshot(path=str(ARTIFACTS / "kb-removed-English.png"), full_page=True)
     phone.close()

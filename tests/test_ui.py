@@ -115,7 +115,7 @@ def test_the_english_pages_status_lines_are_english(writable, tmp_path):
     page = tmp_path / "note.md"
     page.write_text("# Note\n\nThe note says GMV doubled.\n", encoding="utf-8")
     added = writable.add_article(str(page), lang="en")
-    assert added.startswith("✅ Added note.md") and "passages written" in added
+    assert added.startswith("✓ Added note.md") and "passages written: 1, deleted: 0" in added
     assert not re.search(r"[\u4e00-\u9fff]", added), added
     zh = writable.reindex(lang="zh")
     assert zh.startswith("索引完成") and "Indexed" not in zh
@@ -269,3 +269,47 @@ def test_a_thumbs_down_can_say_why_in_either_language(handlers):
     assert zh["reason"] == en["reason"] == "wrong_source"
     assert zh["question"] == "女装等类目的保证金最多降多少？"
     assert forged["rating"] == "cleared" and "reason" not in forged
+
+
+def test_an_article_is_removed_from_the_folder_and_the_index_alone(writable, tmp_path):
+    """Issue 13: remove from the panel; nothing else is re-embedded."""
+    page = tmp_path / "mini.md"
+    page.write_text("# 小程序新功能\n\n小程序今年新增了直播挂件功能。\n", encoding="utf-8")
+    writable.add_article(str(page))
+    before = {row[1]: row[2] for row in writable.articles()}
+    message = writable.remove_article("mini.md", lang="en")
+    assert message.startswith("✓ Removed mini.md.")
+    assert f"passages written: 0, deleted: {before['mini.md']}," in message
+    after = {row[1]: row[2] for row in writable.articles()}
+    assert after == {k: v for k, v in before.items() if k != "mini.md"}
+    assert not (writable.settings.corpus_dir / "mini.md").exists()
+    assert "直播挂件" not in _final(writable, "小程序新增了什么直播功能？")[-1]
+
+
+@pytest.mark.parametrize("doc_id", ["../corpus/../index/manifest.json", "../../x.md", "", "."])
+def test_removing_what_is_no_article_changes_nothing(writable, doc_id):
+    from assistant.ingest.articles import ArticleNotFound
+
+    listed = writable.articles()
+    with pytest.raises(ArticleNotFound):
+        writable.remove_article(doc_id)
+    assert writable.articles() == listed
+
+
+def test_an_article_is_replaced_by_an_upload_of_another_type(writable, tmp_path):
+    page = tmp_path / "mini.md"
+    page.write_text("# 旧版\n\n旧版写的是直播挂件。\n", encoding="utf-8")
+    writable.add_article(str(page))
+    bad = tmp_path / "new.txt"
+    bad.write_bytes(b"\x00\x01" * 10)
+    with pytest.raises(UploadRejected, match="cannot be read") as refused:
+        writable.add_article(str(bad), replacing="mini.md")
+    assert "无法作为文章读取：是二进制数据" in refused.value.say("zh")
+    assert (writable.settings.corpus_dir / "mini.md").exists()  # a refused upload: no change
+    new = tmp_path / "new.txt"
+    new.write_text("新版写的是小程序的电竞直播扶持计划。\n", encoding="utf-8")
+    message = writable.add_article(str(new), replacing="mini.md")
+    assert message.startswith("✓ 已用新文件替换 mini.md：mini.txt")
+    files = {row[1] for row in writable.articles()}
+    assert "mini.txt" in files and "mini.md" not in files
+    assert "电竞直播" in _final(writable, "小程序有什么电竞直播扶持？")[-1]

@@ -27,7 +27,12 @@ MAX_HTML_DEPTH = 256
 
 
 class UnreadableFile(Exception):
-    """A corpus file that cannot be turned into text; the reason is the message."""
+    """A corpus file that cannot be turned into text; the reason is the message
+    (and ``zh``, the reason in Chinese, where the web page may show it)."""
+
+    def __init__(self, message: str, zh: str | None = None) -> None:
+        super().__init__(message)
+        self.zh = zh
 
 
 def check_depth(html: str) -> None:

@@ -124,14 +124,17 @@ def decode(raw: bytes) -> str:
         if raw.startswith(bom):
             return raw.decode(codec)
     if b"\x00" in raw:
-        raise UnreadableFile("binary data (NUL bytes), not text")
+        raise UnreadableFile("binary data (NUL bytes), not text", zh="是二进制数据，不是文字")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         pass
     best = from_bytes(raw, cp_isolation=["gb18030", "big5", "cp950", "utf_8"]).best()
     if best is None:
-        raise UnreadableFile("unknown text encoding (tried UTF-8, GB18030, Big5)")
+        raise UnreadableFile(
+            "unknown text encoding (tried UTF-8, GB18030, Big5)",
+            zh="无法识别文字编码（已试 UTF-8、GB18030、Big5）",
+        )
     return str(best)
 
 
@@ -211,7 +214,10 @@ def read_article(path: Path, doc_id: str, max_bytes: int = MAX_FILE_BYTES) -> Ar
     """Read one file into an :class:`Article`; raises :class:`UnreadableFile`."""
     size = path.stat().st_size
     if size > max_bytes:
-        raise UnreadableFile(f"{size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit")
+        raise UnreadableFile(
+            f"{size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit",
+            zh=f"{size / 1e6:.1f} MB，超过 {max_bytes / 1e6:.0f} MB 的上限",
+        )
     raw = path.read_bytes()
     fallback = path.stem.replace("-", " ").replace("_", " ")
     meta: dict[str, str] = {}
@@ -235,7 +241,7 @@ def read_article(path: Path, doc_id: str, max_bytes: int = MAX_FILE_BYTES) -> Ar
         title = _txt_title(body, fallback)
     body = _clean_lines(body)
     if not body:
-        raise UnreadableFile("no text in it")
+        raise UnreadableFile("no text in it", zh="里面没有文字")
     title = title[:MAX_META_CHARS]
     return Article(doc_id, title, body, hashlib.sha256(raw).hexdigest(), meta)
 

@@ -108,18 +108,28 @@ def read_pdf(
         raise UnreadableFile(f"the PDF reader failed (exit {done.returncode}: {last})") from None
     error, detail = out.get("error"), out.get("detail")
     if error == "password":
-        raise UnreadableFile("an encrypted PDF (it needs a password); add an unprotected copy")
+        raise UnreadableFile(
+            "an encrypted PDF (it needs a password); add an unprotected copy",
+            zh="是加密的 PDF（需要密码），请添加未加密的副本",
+        )
     if error == "pages":
-        raise UnreadableFile(f"a PDF of {detail:,} pages; at most {max_pages:,} are read: split it")
+        raise UnreadableFile(
+            f"a PDF of {detail:,} pages; at most {max_pages:,} are read: split it",
+            zh=f"PDF 有 {detail:,} 页，最多读取 {max_pages:,} 页，请拆分",
+        )
     if error == "chars":
-        raise UnreadableFile(f"over {max_chars:,} characters of text; split it")
+        raise UnreadableFile(
+            f"over {max_chars:,} characters of text; split it",
+            zh=f"文字超过 {max_chars:,} 个字符，请拆分",
+        )
     if error:
         raise UnreadableFile(f"not a readable PDF ({detail})")
     pages = [[Line(*line) for line in page] for page in out["pages"]]
     if not any(pages) and out["image_pages"]:
         raise UnreadableFile(
             f"a scanned PDF with no text layer ({out['image_pages']} pages of images); "
-            "run OCR on it first"
+            "run OCR on it first",
+            zh=f"是扫描版 PDF，没有文字层（{out['image_pages']} 页图片），请先做文字识别（OCR）",
         )
     text = pdf_text(pages)
     info = {k: v.strip() for k, v in out["meta"].items() if not _PLACEHOLDER.search(v.strip())}

@@ -45,7 +45,9 @@ def received_upload(path: str | None, received: Iterable[str], folder: str | Pat
     check that the file really came in through the upload form.
     """
     if not path:
-        raise UploadRejected(f"请先选择文件 · Choose a {ALLOWED_TEXT} file first.")
+        raise UploadRejected(
+            f"Choose a {ALLOWED_TEXT} file first.", zh=f"请先选择文件（{ALLOWED_TEXT}）。"
+        )
     try:
         resolved = Path(path).resolve(strict=True)
     except (OSError, RuntimeError):
@@ -53,7 +55,7 @@ def received_upload(path: str | None, received: Iterable[str], folder: str | Pat
     inside = resolved is not None and resolved.is_relative_to(Path(folder).resolve())
     if not inside or resolved not in {Path(p).resolve() for p in received}:
         raise UploadRejected(
-            "只能添加通过本页上传的文件 · Only files uploaded on this page can be added."
+            "Only files uploaded on this page can be added.", zh="只能添加通过本页上传的文件。"
         )
     return resolved
 
@@ -76,7 +78,10 @@ def clean_name(name: str) -> str:
     base = _UNSAFE.sub("_", base).strip("._-")
     stem, dot, ext = base.rpartition(".")
     if not dot or not stem:
-        raise UploadRejected(f"{name!r} has no usable file name; use e.g. article.md")
+        raise UploadRejected(
+            f"{name!r} has no usable file name; use e.g. article.md",
+            zh=f"{name!r} 不是可用的文件名，请改成例如 article.md",
+        )
     return f"{stem[:100]}.{ext.lower()}"
 
 
@@ -108,11 +113,15 @@ def save_upload(
     """
     name = clean_name(original_name)
     if not name.endswith(ALLOWED):
-        raise UploadRejected(f"{name}: only {ALLOWED_TEXT} files can be added")
+        raise UploadRejected(
+            f"{name}: only {ALLOWED_TEXT} files can be added",
+            zh=f"{name}：只能添加 {ALLOWED_TEXT} 文件",
+        )
     size = source.stat().st_size
     if size > max_bytes:
         raise UploadRejected(
-            f"{name} is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB"
+            f"{name} is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB",
+            zh=f"{name} 有 {size / 1e6:.1f} MB，上限是 {max_bytes / 1e6:.1f} MB",
         )
     with tempfile.TemporaryDirectory() as tmp:
         probe = Path(tmp) / name
@@ -120,19 +129,27 @@ def save_upload(
         try:
             article = read_article(probe, name, max_bytes)
         except UnreadableFile as exc:
-            raise UploadRejected(f"{name} cannot be read as an article: {exc}") from exc
+            raise UploadRejected(
+                f"{name} cannot be read as an article: {exc}",
+                zh=f"{name} 无法作为文章读取：{exc.zh or exc}",
+            ) from exc
     sentences = len({s for line in article.text.split("\n") for s in split_sentences(line)})
     if sentences > max_sentences:
         raise UploadRejected(
             f"{name} has {sentences:,} sentences; an upload may have {max_sentences:,}. "
-            "Split it, or put it in the corpus folder and run: assistant index"
+            "Split it, or put it in the corpus folder and run: assistant index",
+            zh=f"{name} 有 {sentences:,} 句，上传的文章最多 {max_sentences:,} 句。"
+            "请拆分，或放进文章目录后运行 assistant index",
         )
     target = corpus_dir / name
     try:
         corpus_dir.mkdir(parents=True, exist_ok=True)
         replaced = _place(source, target)
     except OSError as exc:
-        raise UploadRejected(f"{name} could not be saved ({exc.strerror or exc})") from exc
+        raise UploadRejected(
+            f"{name} could not be saved ({exc.strerror or exc})",
+            zh=f"{name} 无法保存（{exc.strerror or exc}）",
+        ) from exc
     return SavedUpload(target, article, replaced)
 
 

@@ -59,7 +59,10 @@ def read_docx(
     try:
         infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
     except zipfile.BadZipFile:
-        raise UnreadableFile("not a .docx file (Word 2007 or later); save it as .docx") from None
+        raise UnreadableFile(
+            "not a .docx file (Word 2007 or later); save it as .docx",
+            zh="不是 .docx 文件（Word 2007 及以后），请另存为 .docx",
+        ) from None
     xml = sum(i.file_size for i in infos if i.filename.endswith((".xml", ".rels")))
     total = sum(i.file_size for i in infos)
     if xml > max_xml or total > max_unzipped:

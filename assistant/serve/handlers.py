@@ -20,6 +20,7 @@ from ..answer.chain import Assistant, validate
 from ..answer.conversation import message_text, user_turns
 from ..answer.response import Answer
 from ..errors import AssistantError, EmptyQuestion, InvalidQuestion
+from ..ingest.articles import ArticleNotFound, remove_article, replace_article
 from ..ingest.uploads import ALLOWED_TEXT, UploadRejected, save_upload
 from ..store.location import Location, read_manifest
 from .access import api_tokens, authorised
@@ -178,22 +179,41 @@ class ChatHandlers:
         original_name: str | None = None,
         progress: Any = None,
         lang: str = "zh",
+        replacing: str | None = None,
     ) -> str:
-        """Validate an uploaded file, save it to the corpus folder and index it.
+        """Validate an uploaded file, save it to the corpus folder — as a new
+        article, or in the place of article ``replacing`` — and index it.
 
-        Raises :class:`UploadRejected` (nothing written) or another AssistantError.
+        Raises :class:`UploadRejected` or ArticleNotFound (nothing written),
+        or another AssistantError.
         """
         if not path:
-            raise UploadRejected(f"Choose a {ALLOWED_TEXT} file first.")
-        saved = save_upload(
-            Path(path),
-            original_name or Path(path).name,
-            self.settings.corpus_dir,
-            self.settings.max_upload_bytes,
-            self.settings.max_upload_sentences,
-        )
+            raise UploadRejected(
+                f"Choose a {ALLOWED_TEXT} file first.", zh=f"请先选择文件（{ALLOWED_TEXT}）。"
+            )
+        name = original_name or Path(path).name
+        limits = (self.settings.max_upload_bytes, self.settings.max_upload_sentences)
+        corpus = self.settings.corpus_dir
+        if replacing:
+            saved = replace_article(corpus, replacing, Path(path), name, *limits)
+            key, old = "replaced_by", replacing
+        else:
+            saved = save_upload(Path(path), name, corpus, *limits)
+            key, old = ("replaced" if saved.replaced else "added"), ""
         # file names and titles are the uploader's text: shown, never markup
-        added = TEXT[lang]["replaced" if saved.replaced else "added"].format(
-            name=escape(saved.path.name), title=escape(saved.article.title)
+        done = TEXT[lang][key].format(
+            name=escape(saved.path.relative_to(corpus).as_posix()),
+            title=escape(saved.article.title),
+            old=escape(old),
         )
-        return f"{added}\n\n" + self.reindex(progress, lang)
+        return f"{done}\n\n" + self.reindex(progress, lang)
+
+    def remove_article(self, doc_id: str | None, progress: Any = None, lang: str = "zh") -> str:
+        """Delete article ``doc_id`` from the corpus folder and the index (the
+        other articles are not re-embedded); ArticleNotFound if there is none."""
+        if not doc_id:
+            raise ArticleNotFound("")
+        path = remove_article(self.settings.corpus_dir, doc_id)
+        done = TEXT[lang]["removed"].format(name=escape(doc_id))
+        log.info("removed %s from the corpus folder", path)
+        return f"{done}\n\n" + self.reindex(progress, lang)

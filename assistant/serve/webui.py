@@ -17,14 +17,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import gradio as gr
-from gradio.utils import get_upload_folder
 
 from ..answer.conversation import message_text
-from ..errors import AssistantError
-from ..ingest.uploads import ALLOWED, discard_upload, received_upload
 from ..settings import Settings
 from . import conversations
 from .handlers import ChatHandlers
+from .kbpanel import KnowledgeBase
 from .running import RunningAssistant
 from .webassets import APP_CSS, APP_JS
 from .webformat import escape
@@ -145,8 +143,8 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
         chatbot.clear(cleared, [chat_id, saved], [chat_id, saved, chats], **chat_events)
 
         outputs = [title, textbox, chatbot, new_chat, chats]
-        if settings.kb_panel:
-            outputs += knowledge_base(app, h, lang)
+        panel = KnowledgeBase(app, h, lang) if settings.kb_panel else None
+        outputs += panel.components if panel else []
 
         def switch(choice: Any) -> list[Any]:
             t = TEXT[lang_of(choice)]
@@ -157,15 +155,7 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
                 gr.update(value=t["new_chat"]),
                 gr.update(label=t["chats"]),
             ]
-            if settings.kb_panel:
-                updates += [
-                    gr.update(label=t["kb"]),
-                    gr.update(value=t["reindex"]),
-                    gr.update(label=t["upload"]),
-                    gr.update(value=t["add"]),
-                    gr.update(headers=t["headers"]),
-                ]
-            return updates
+            return updates + (panel.relabel(choice) if panel else [])
 
         # preprocess off: a value that is no choice (only a script sends one)
         # means 中文, instead of Gradio's error quoting the value's repr
@@ -195,52 +185,3 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
 def listed(kept: Any) -> Any:
     """The list of chats kept in the browser, by their first questions."""
     return gr.Dataset(samples=[[conversations.title(c)] for c in conversations.saved_chats(kept)])
-
-
-def knowledge_base(app: gr.Blocks, h: ChatHandlers, lang: gr.Radio) -> list[Any]:
-    """The knowledge-base panel (articles, re-index, upload); returns the
-    components whose labels follow the language switch."""
-    t = TEXT["zh"]
-    with gr.Accordion(t["kb"], open=False) as kb:
-        table = gr.Dataframe(value=h.articles(), headers=t["headers"], interactive=False)
-        with gr.Row():
-            reindex = gr.Button(t["reindex"])
-            upload = gr.File(label=t["upload"], file_types=list(ALLOWED), type="filepath")
-            add = gr.Button(t["add"], variant="primary")
-        status = gr.Markdown()
-
-    # Failures are reported in the status line (and a toast), not raised:
-    # a raised error would mark the table and upload box as failed.
-    # gr.Progress() as a default is how Gradio injects a progress bar.
-    def do_reindex(choice: Any, progress: gr.Progress = gr.Progress()) -> tuple[Any, str]:  # noqa: B008
-        t = TEXT[lang_of(choice)]
-        try:
-            message = h.reindex(progress, lang_of(choice))
-        except AssistantError as exc:
-            gr.Warning(html.escape(str(exc), quote=False))
-            message = t["failed"].format(reason=escape(str(exc)))
-        return h.articles(), message
-
-    def do_add(
-        path: str | None,
-        choice: Any,
-        progress: gr.Progress = gr.Progress(),  # noqa: B008
-    ) -> tuple[Any, str, None]:
-        t = TEXT[lang_of(choice)]
-        try:
-            upload = received_upload(path, app.upload_file_set, get_upload_folder())
-            try:
-                message = h.add_article(str(upload), progress=progress, lang=lang_of(choice))
-            finally:
-                discard_upload(upload, app.upload_file_set, get_upload_folder())
-        except AssistantError as exc:
-            gr.Warning(html.escape(str(exc), quote=False))
-            message = t["not_added"].format(reason=escape(str(exc)))
-        return h.articles(), message, None  # the upload is cleared, never served back
-
-    reindex.click(do_reindex, inputs=[lang], outputs=[table, status], api_visibility="private")
-    add.click(
-        do_add, inputs=[upload, lang], outputs=[table, status, upload], api_visibility="private"
-    )
-    app.load(h.articles, outputs=[table], api_visibility="private")  # fresh per visit
-    return [kb, reindex, upload, add, table]
