@@ -1,4 +1,4 @@
-"""The ``assistant`` command: index, ask, chat, eval.
+"""The ``assistant`` command: index, ask, chat, eval, serve; articles, add, remove.
 
 The only place (with ui.py and the server) that reads the environment into
 ``Settings`` and turns domain errors into messages and exit codes:
@@ -8,24 +8,33 @@ The only place (with ui.py and the server) that reads the environment into
 
 from __future__ import annotations
 
-import functools
 import gc
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
-from pydantic import ValidationError
 
 from . import __version__
-from .errors import AssistantError, EmptyQuestion, InvalidQuestion
+from .cli_articles import add, articles, remove
+from .cli_common import (
+    EXIT_ERROR,
+    EXIT_INPUT,
+    BadSetting,
+    corpus_option,
+    index_option,
+    load_settings,
+    reports_errors,
+    sync_index,
+)
+from .errors import AssistantError, EmptyQuestion
 from .settings import Settings
 
-EXIT_ERROR, EXIT_INPUT = 1, 2
+__all__ = ["EXIT_ERROR", "EXIT_INPUT", "BadSetting", "load_settings", "main", "reports_errors"]
 CHAT_HELP = (
     "Ask about the articles, e.g. 微信小店的GMV增长了多少？ — a follow-up such as "
     "那订单数量呢？ uses the earlier questions.\n"
@@ -33,60 +42,10 @@ CHAT_HELP = (
 )
 
 
-class BadSetting(AssistantError):
-    """An ``ASSISTANT_*`` variable or option has a value Settings refuses."""
-
-    def __init__(self, error: ValidationError) -> None:
-        problems = []
-        for e in error.errors():
-            message = e["msg"].removeprefix("Value error, ")
-            where = "_".join(map(str, e["loc"])).upper()
-            problems.append(f"ASSISTANT_{where}: {message}" if where else message)
-        super().__init__("Bad setting: " + "; ".join(problems))
-
-
-def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment plus the given overrides; BadSetting if refused."""
-    try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as exc:
-        raise BadSetting(exc) from None
-
-
-def _exit_code(exc: AssistantError) -> int:
-    return EXIT_INPUT if isinstance(exc, InvalidQuestion | BadSetting) else EXIT_ERROR
-
-
-def reports_errors(func: Callable[..., None]) -> Callable[..., None]:
-    """Run a command; a domain error becomes a message (JSON with ``--json``) and an
-    exit code, never a stack trace."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        try:
-            func(*args, **kwargs)
-        except AssistantError as exc:
-            if kwargs.get("as_json"):
-                click.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
-            plain = isinstance(exc, EmptyQuestion)  # a prompt, not an error
-            click.echo(str(exc) if plain else f"Error: {exc}", err=True)
-            sys.exit(_exit_code(exc))
-
-    return wrapper
-
-
 def _quiet_libraries() -> None:
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
     for name in ("chromadb", "httpx", "sentence_transformers", "transformers", "bm25s"):
         logging.getLogger(name).setLevel(logging.ERROR)
-
-
-index_option = click.option(
-    "--index",
-    "index_dir",
-    type=click.Path(path_type=Path),
-    help="Index folder [env ASSISTANT_INDEX_DIR; default index/, relative to the current folder].",
-)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -98,37 +57,13 @@ def main() -> None:
 
 @main.command()
 @click.option("--rebuild", is_flag=True, help="Drop the index and build it from scratch.")
-@click.option(
-    "--corpus",
-    "corpus_dir",
-    type=click.Path(path_type=Path),
-    help="Article folder [env ASSISTANT_CORPUS_DIR; default corpus/].",
-)
+@corpus_option
 @index_option
 @reports_errors
 def index(rebuild: bool, corpus_dir: Path | None, index_dir: Path | None) -> None:
     """Build or update the index from the corpus (only what changed is written)."""
-    from .store.embeddings import make_embedder
-    from .store.sync import index_corpus
-
     settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir)
-
-    def progress(stage: str, done: int, total: int) -> None:
-        click.echo(f"\r  embedding {stage}: {done}/{total}", nl=done == total, err=True)
-
-    report = index_corpus(settings, rebuild=rebuild, progress=progress)
-    embedder = make_embedder(settings.embedder)
-    for warning in report.skipped:
-        click.echo(f"warning: {warning}", err=True)
-    docs = len(report.added) + len(report.updated) + report.unchanged
-    click.echo(
-        f"Indexed {docs} article(s) into {settings.index_dir} with {embedder.id}: "
-        f"{len(report.added)} added, {len(report.updated)} updated, "
-        f"{len(report.removed)} removed, {report.unchanged} unchanged, "
-        f"{len(report.skipped)} skipped.\n"
-        f"{report.chunks_written} chunks written, {report.chunks_deleted} deleted; "
-        f"{report.total_chunks} chunks in the index ({report.seconds:.1f} s)."
-    )
+    sync_index(settings, rebuild=rebuild)
 
 
 @contextmanager
@@ -256,3 +191,7 @@ def serve(host: str | None, port: int | None, index_dir: Path | None) -> None:
     app = create_server(settings)  # bad settings stop here, before "Serving"
     click.echo(f"Serving http://{settings.ui_host}:{settings.ui_port}/ (chat) and /api/ask")
     run_server(app, settings)
+
+
+for command in (articles, add, remove):  # the knowledge base: cli_articles.py
+    main.add_command(command)

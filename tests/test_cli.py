@@ -142,3 +142,49 @@ def test_bad_setting_is_named(cli_env):
 def test_json_errors_are_json(cli_env):
     result = run("ask", " ", "--json", env=cli_env)
     assert result.returncode == 2 and "error" in json.loads(result.stdout)
+
+
+def test_articles_are_added_replaced_and_removed(cli_env, tmp_path):
+    """Issue 13: the knowledge base from the CLI; only the article that
+    changed is embedded or deleted."""
+    import shutil
+
+    for name in ("corpus", "index"):
+        shutil.copytree(cli_env[f"ASSISTANT_{name.upper()}_DIR"], tmp_path / name)
+    env = {
+        "ASSISTANT_CORPUS_DIR": str(tmp_path / "corpus"),
+        "ASSISTANT_INDEX_DIR": str(tmp_path / "index"),
+    }
+    note = tmp_path / "note.md"
+    note.write_text("# 促销\n\n小店的双十二满减活动持续三天。\n", encoding="utf-8")
+    added = run("add", str(note), env=env)
+    assert added.returncode == 0, added.stderr
+    assert (
+        "Added note.md (促销)." in added.stdout
+        and "1 added, 0 updated, 0 removed, 1 unchanged" in added.stdout
+    )
+    listed = json.loads(run("articles", "--json", env=env).stdout)
+    assert {row["id"] for row in listed} == {"note.md", "wechat-open-class-2025.md"}
+
+    newer = tmp_path / "note.txt"
+    newer.write_text("小店的双十二满减活动改为持续五天。\n", encoding="utf-8")
+    replaced = run("add", str(newer), "--replace", "note.md", env=env)
+    assert replaced.returncode == 0, replaced.stderr
+    assert "Replaced note.md with note.txt" in replaced.stdout
+    assert "1 added, 0 updated, 1 removed, 1 unchanged" in replaced.stdout
+    assert "五天" in run("ask", "双十二满减活动持续几天？", env=env).stdout
+
+    removed = run("remove", "note.txt", env=env)
+    assert (
+        removed.returncode == 0 and "0 added, 0 updated, 1 removed, 1 unchanged" in removed.stdout
+    )
+    assert not (tmp_path / "corpus" / "note.txt").exists()
+
+    outside = run("remove", "../index/manifest.json", env=env)
+    assert outside.returncode == 1 and "No article '../index/manifest.json'" in outside.stderr
+    assert "Traceback" not in outside.stderr
+    binary = tmp_path / "bin.md"
+    binary.write_bytes(b"\x00\x01" * 10)
+    refused = run("add", str(binary), env=env)
+    assert refused.returncode == 1 and "cannot be read as an article" in refused.stderr
+    assert not (tmp_path / "corpus" / "bin.md").exists()

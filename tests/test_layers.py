@@ -12,7 +12,13 @@ PACKAGE = Path(__file__).resolve().parent.parent / "assistant"
 #: imported by every stage, importing none of ours
 BASE = {"assistant", "assistant.settings", "assistant.errors"}
 STAGES = ["ingest", "store", "answer", "serve"]
-TOP = {"assistant.cli", "assistant.evaluation", "assistant.calibration"}
+TOP = {
+    "assistant.cli",
+    "assistant.cli_common",
+    "assistant.cli_articles",
+    "assistant.evaluation",
+    "assistant.calibration",
+}
 
 
 def module_name(path: Path) -> str:

@@ -136,7 +136,7 @@ def index_corpus(
     if not settings.corpus_dir.is_dir():
         raise AssistantError(
             f"No corpus folder at {settings.corpus_dir}; "
-            "create it and put .md, .txt or .html articles in it."
+            "create it and put articles in it (.md, .txt, .html, .pdf or .docx)."
         )
     return sync(
         Location.of(settings),
