@@ -57,7 +57,12 @@ class Settings(BaseSettings):
     kb_panel: bool = Field(
         True, description="Show the knowledge-base panel (re-index, upload); off = read-only."
     )
-    max_upload_bytes: int = Field(2 * 1024 * 1024, ge=1_000, description="Largest upload (2 MiB).")
+    max_upload_bytes: int = Field(
+        10 * 1024 * 1024,
+        ge=1_000,
+        description="Largest upload (10 MiB, the most a corpus file may have: PDF reports "
+        "with pictures run to several MB).",
+    )
     max_upload_sentences: int = Field(
         8_000,
         ge=10,

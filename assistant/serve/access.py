@@ -32,7 +32,7 @@ GRADIO_API = "/gradio_api/"
 UPLOAD = "/gradio_api/upload"
 KINDS = ("api", "chat", "login", "upload")
 #: uploads a client may make per minute, whatever the rate limit: each may
-#: leave up to 2 MiB in the upload folder until it is added or swept
+#: leave up to max_upload_bytes (10 MiB) in the upload folder until it is added or swept
 UPLOADS_PER_MINUTE = 10
 #: clients remembered before those idle for a minute are forgotten (memory)
 MAX_CLIENTS = 10_000
