@@ -320,6 +320,7 @@ def test_a_citation_opens_its_source_and_labels_carry_no_markup(server, browser)
     assert source.inner_text().startswith("[1]")
     assert bot.locator("details").first.evaluate("d => d.open")
     assert phone.evaluate("() => location.hash") == ""  # the page itself does not jump
+    phone.wait_for_timeout(800)  # the smooth scroll ends
     ARTIFACTS.mkdir(exist_ok=True)
     phone.screenshot(path=str(ARTIFACTS / "citation-followed-light.png"))
     phone.wait_for_timeout(500)  # the labels follow the rendered text

@@ -52,7 +52,10 @@ def check_depth(html: str) -> None:
         depth += 1 if event == "start" else -1
         deepest = max(deepest, depth)
     if deepest >= MAX_HTML_DEPTH:
-        raise UnreadableFile(f"HTML nested {MAX_HTML_DEPTH} levels deep or more; save it as text")
+        raise UnreadableFile(
+            f"HTML nested {MAX_HTML_DEPTH} levels deep or more; save it as text",
+            zh=f"HTML 嵌套 {MAX_HTML_DEPTH} 层以上，请另存为纯文本",
+        )
 
 
 class _NoAliases(yaml.SafeLoader):
@@ -70,7 +73,10 @@ class _FrontMatter(YAMLHandler):
 
     def load(self, fm: str, **kwargs: object) -> Any:
         if len(fm) > MAX_FRONT_MATTER:
-            raise UnreadableFile(f"front matter over {MAX_FRONT_MATTER:,} characters")
+            raise UnreadableFile(
+                f"front matter over {MAX_FRONT_MATTER:,} characters",
+                zh=f"文件头信息（front matter）超过 {MAX_FRONT_MATTER:,} 个字符",
+            )
         return yaml.load(fm, Loader=_NoAliases)  # noqa: S506 - a SafeLoader
 
 
@@ -88,9 +94,14 @@ def front_matter(text: str) -> tuple[dict[str, str], str]:
         raise
     except Exception as exc:  # a YAML error (or deep nesting) in the front matter
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise UnreadableFile(f"bad front matter: {first}") from exc
+        raise UnreadableFile(
+            f"bad front matter: {first}", zh=f"文件头信息（front matter）有误：{first}"
+        ) from exc
     if not isinstance(post.metadata, dict):
-        raise UnreadableFile("bad front matter: not a mapping of fields")
+        raise UnreadableFile(
+            "bad front matter: not a mapping of fields",
+            zh="文件头信息（front matter）有误：不是字段列表",
+        )
     meta = {}
     for key, value in post.metadata.items():
         if key not in META_FIELDS or value is None or value == "":

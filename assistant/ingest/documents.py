@@ -93,9 +93,15 @@ def read_pdf(
     try:
         done = subprocess.run(command, input=data, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
-        raise UnreadableFile(f"reading the PDF took over {timeout:g} s; split it") from exc
+        raise UnreadableFile(
+            f"reading the PDF took over {timeout:g} s; split it",
+            zh=f"读取 PDF 超过 {timeout:g} 秒，请拆分",
+        ) from exc
     except OSError as exc:  # no process could be started (limits of the host)
-        raise UnreadableFile(f"the PDF reader could not start ({exc}); try again") from exc
+        raise UnreadableFile(
+            f"the PDF reader could not start ({exc}); try again",
+            zh=f"PDF 读取程序无法启动（{exc}），请重试",
+        ) from exc
     try:
         out = json.loads(done.stdout)
     except ValueError:
@@ -103,9 +109,13 @@ def read_pdf(
         if done.returncode in (-6, 134) or "MemoryError" in last:  # PDFium aborts: no memory
             raise UnreadableFile(
                 f"reading the PDF needed over {max_memory >> 20:,} MiB of memory "
-                "(a damaged PDF or a decompression bomb)"
+                "(a damaged PDF or a decompression bomb)",
+                zh=f"读取 PDF 需要超过 {max_memory >> 20:,} MiB 内存（文件损坏或是压缩炸弹）",
             ) from None
-        raise UnreadableFile(f"the PDF reader failed (exit {done.returncode}: {last})") from None
+        raise UnreadableFile(
+            f"the PDF reader failed (exit {done.returncode}: {last})",
+            zh=f"PDF 读取失败（退出码 {done.returncode}：{last}）",
+        ) from None
     error, detail = out.get("error"), out.get("detail")
     if error == "password":
         raise UnreadableFile(
@@ -123,7 +133,7 @@ def read_pdf(
             zh=f"文字超过 {max_chars:,} 个字符，请拆分",
         )
     if error:
-        raise UnreadableFile(f"not a readable PDF ({detail})")
+        raise UnreadableFile(f"not a readable PDF ({detail})", zh=f"不是可读的 PDF（{detail}）")
     pages = [[Line(*line) for line in page] for page in out["pages"]]
     if not any(pages) and out["image_pages"]:
         raise UnreadableFile(

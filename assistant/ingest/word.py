@@ -68,7 +68,9 @@ def read_docx(
     if xml > max_xml or total > max_unzipped:
         raise UnreadableFile(
             f"it unzips to {max(xml, total) / 1e6:,.0f} MB (at most {max_xml / 1e6:.0f} MB "
-            f"of XML and {max_unzipped / 1e6:.0f} MB in all are read); split it"
+            f"of XML and {max_unzipped / 1e6:.0f} MB in all are read); split it",
+            zh=f"解压后有 {max(xml, total) / 1e6:,.0f} MB（最多读取 {max_xml / 1e6:.0f} MB XML、"
+            f"共 {max_unzipped / 1e6:.0f} MB），请拆分",
         )
     try:
         document = docx.Document(io.BytesIO(data))
@@ -84,11 +86,16 @@ def read_docx(
                 new = [("#" * level + " " if level and text else "") + text]
             chars += sum(map(len, new))
             if chars > max_chars:
-                raise UnreadableFile(f"over {max_chars:,} characters of text; split it")
+                raise UnreadableFile(
+                    f"over {max_chars:,} characters of text; split it",
+                    zh=f"文字超过 {max_chars:,} 个字符，请拆分",
+                )
             lines += [line for line in new if line.strip()]
         props = document.core_properties
     except (OpcError, KeyError, ValueError, zipfile.BadZipFile, lxml.etree.LxmlError) as exc:
-        raise UnreadableFile(f"not a readable Word document ({exc})") from exc
+        raise UnreadableFile(
+            f"not a readable Word document ({exc})", zh=f"不是可读的 Word 文档（{exc}）"
+        ) from exc
     meta = {"author": (props.author or "").strip()}
     if props.created is not None:
         meta["date"] = props.created.date().isoformat()
