@@ -353,6 +353,8 @@ def test_an_article_is_added_replaced_and_removed_from_the_panel(own_server, bro
     phone.wait_for_selector("textarea")
     phone.get_by_text("English").first.click()
     phone.get_by_text("Knowledge base").first.click()
+    phone.get_by_role("columnheader", name="Title").first.wait_for(timeout=10_000)
+    assert phone.evaluate("() => document.documentElement.lang") == "en"
     first = tmp_path / "promo.md"
     first.write_text("# 促销\n\n小店的双十二满减活动持续三天。\n", encoding="utf-8")
     phone.locator("input[type=file][accept*='.docx']").set_input_files(str(first))

@@ -163,6 +163,8 @@ def test_articles_are_added_replaced_and_removed(cli_env, tmp_path):
         "Added note.md (促销)." in added.stdout
         and "1 added, 0 updated, 0 removed, 1 unchanged" in added.stdout
     )
+    again = run("add", str(note), env=env)  # the name is taken: refused, not overwritten
+    assert again.returncode == 1 and "already in the knowledge base" in again.stderr
     listed = json.loads(run("articles", "--json", env=env).stdout)
     assert {row["id"] for row in listed} == {"note.md", "wechat-open-class-2025.md"}
 

@@ -219,7 +219,8 @@ def test_feedback_posted_by_a_script_writes_bounded_records(wiki_server):
     deps = httpx.get(f"{url}/config").json()["dependencies"]
     like = next(d["id"] for d in deps if d.get("api_name") == "on_like")
     forged = {"index": 1, "value": "假" * 200_000, "liked": False}
-    for _ in range(3):
+    for i in range(3):  # three messages (the very same event twice would be one record)
+        forged["value"] = f"{i}" + "假" * 200_000
         r = httpx.post(
             f"{url}/gradio_api/run/predict",
             json={"data": [], "fn_index": like, "event_data": forged},

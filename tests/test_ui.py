@@ -6,10 +6,11 @@ import json
 import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
-from assistant.ingest.uploads import UploadRejected
+from assistant.ingest.uploads import NameTaken, UploadRejected
 from assistant.serve.running import RunningAssistant
 from assistant.settings import Settings
 from tests.conftest import CORPUS
@@ -209,16 +210,23 @@ def test_titles_and_names_in_the_status_line_are_text(writable, tmp_path):
         assert "&lt;" in message or "&#33;&#91;&#93;" in message
 
 
-def test_parallel_uploads_of_one_name_all_succeed_and_say_so(writable, tmp_path):
+def test_parallel_uploads_of_one_name_add_one_and_refuse_the_rest(writable, tmp_path):
     sources = []
     for i in range(10):
         (tmp_path / f"u{i}").mkdir()
         sources.append(tmp_path / f"u{i}" / "same.md")
         sources[-1].write_text(f"# 同名\n\n第{i}版的文章内容。\n", encoding="utf-8")
+
+    def add(path):
+        try:
+            return writable.add_article(str(path))
+        except NameTaken as exc:
+            return exc.say("zh")
+
     with ThreadPoolExecutor(10) as pool:
-        messages = list(pool.map(lambda p: writable.add_article(str(p)), sources))
+        messages = list(pool.map(add, sources))
     assert sum("已添加" in m for m in messages) == 1
-    assert sum("已更新" in m for m in messages) == 9
+    assert sum("知识库里已有 same.md" in m for m in messages) == 9  # never overwritten unasked
     corpus = writable.settings.corpus_dir
     assert (corpus / "same.md").read_text(encoding="utf-8") in {
         p.read_text(encoding="utf-8") for p in sources
@@ -313,3 +321,43 @@ def test_an_article_is_replaced_by_an_upload_of_another_type(writable, tmp_path)
     files = {row[1] for row in writable.articles()}
     assert "mini.txt" in files and "mini.md" not in files
     assert "电竞直播" in _final(writable, "小程序有什么电竞直播扶持？")[-1]
+
+
+def test_replacing_works_with_a_relative_corpus_folder(tmp_path, embedder, monkeypatch):
+    """The default settings name corpus/ relative to the current folder (a
+    new user's trial: the status line failed on it after the file was swapped)."""
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(corpus_dir=Path("corpus"), index_dir=Path("index"), data_dir=Path("data"))
+    h = ChatHandlers(RunningAssistant(settings))
+    h.reindex()
+    (tmp_path / "a.md").write_text("# 甲\n\n甲文章说小店满减三天。\n", encoding="utf-8")
+    h.add_article(str(tmp_path / "a.md"))
+    (tmp_path / "b.txt").write_text("乙文章说小店满减五天。\n", encoding="utf-8")
+    message = h.add_article(str(tmp_path / "b.txt"), replacing="a.md", lang="en")
+    assert message.startswith("✓ Replaced a.md with a.txt")
+    assert {row[1] for row in h.articles()} == {"a.txt", "wechat-open-class-2025.md"}
+
+
+def test_a_name_taken_is_refused_not_overwritten(writable, tmp_path):
+    page = tmp_path / "dup.md"
+    page.write_text("# 第一版\n\n第一版内容。\n", encoding="utf-8")
+    writable.add_article(str(page))
+    page.write_text("# 第二版\n\n第二版内容。\n", encoding="utf-8")
+    with pytest.raises(NameTaken, match="already in the knowledge base") as taken:
+        writable.add_article(str(page))
+    assert "要替换它，请在表中选中它" in taken.value.say("zh")
+    assert "第一版" in (writable.settings.corpus_dir / "dup.md").read_text(encoding="utf-8")
+
+
+def test_a_reason_sent_twice_is_one_record_and_notices_are_not_judged(handlers):
+    """Gradio 6 sends a flag-menu reason twice per click; a notice answers nothing."""
+    final = _final(handlers, "订单数量增长了多少？")[-1]
+    log = handlers.feedback_log.path
+    before = len(log.read_text(encoding="utf-8").splitlines()) if log.exists() else 0
+    handlers.feedback("信息过时", [{"type": "text", "text": final}])
+    handlers.feedback("信息过时", [{"type": "text", "text": final}])
+    notice = handlers.refusal("请" * 2100, "zh")
+    assert handlers.feedback(True, notice) == "ignored"
+    lines = log.read_text(encoding="utf-8").splitlines()[before:]
+    assert len(lines) == 1 and json.loads(lines[0])["reason"] == "out_of_date"

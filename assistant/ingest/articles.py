@@ -85,7 +85,9 @@ def replace_article(
     """
     old = article_path(corpus_dir, doc_id)
     new_ext = Path(clean_name(original_name)).suffix.lower()
-    saved = save_upload(source, old.stem + new_ext, old.parent, max_bytes, max_sentences)
+    saved = save_upload(
+        source, old.stem + new_ext, old.parent, max_bytes, max_sentences, replace=True
+    )
     if saved.path.resolve() != old:
         old.unlink(missing_ok=True)
     return saved

@@ -137,7 +137,7 @@ def read_pdf(
     pages = [[Line(*line) for line in page] for page in out["pages"]]
     if not any(pages) and out["image_pages"]:
         raise UnreadableFile(
-            f"a scanned PDF with no text layer ({out['image_pages']} pages of images); "
+            f"a scanned PDF with no text layer ({_pages(out['image_pages'])} of images); "
             "run OCR on it first",
             zh=f"是扫描版 PDF，没有文字层（{out['image_pages']} 页图片），请先做文字识别（OCR）",
         )
@@ -254,3 +254,12 @@ def _glue(left: str, right: str) -> str:
     """Join two pieces of a line: a space only between two Latin words."""
     latin = left[-1:].isascii() and left[-1:] not in "-/" and right[:1].isascii()
     return f"{left} {right}" if latin and right[:1].isalnum() else left + right
+
+
+def _pages(n: int) -> str:
+    """A count of pages in English.
+
+    >>> _pages(1), _pages(3)
+    ('1 page', '3 pages')
+    """
+    return f"{n} page" if n == 1 else f"{n} pages"

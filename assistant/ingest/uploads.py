@@ -28,6 +28,7 @@ from .text import split_sentences
 ALLOWED = (".md", ".txt", ".html", ".htm", ".pdf", ".docx")
 #: the allowed types as a person reads them: ".md, .txt, … or .docx"
 ALLOWED_TEXT = f"{', '.join(ALLOWED[:-1])} or {ALLOWED[-1]}"
+ALLOWED_TEXT_ZH = f"{'、'.join(ALLOWED[:-1])} 或 {ALLOWED[-1]}"
 _UNSAFE = re.compile(r"[^\w.\-]+")
 
 
@@ -46,7 +47,7 @@ def received_upload(path: str | None, received: Iterable[str], folder: str | Pat
     """
     if not path:
         raise UploadRejected(
-            f"Choose a {ALLOWED_TEXT} file first.", zh=f"请先选择文件（{ALLOWED_TEXT}）。"
+            f"Choose a {ALLOWED_TEXT} file first.", zh=f"请先选择文件（{ALLOWED_TEXT_ZH}）。"
         )
     try:
         resolved = Path(path).resolve(strict=True)
@@ -58,6 +59,18 @@ def received_upload(path: str | None, received: Iterable[str], folder: str | Pat
             "Only files uploaded on this page can be added.", zh="只能添加通过本页上传的文件。"
         )
     return resolved
+
+
+class NameTaken(UploadRejected):
+    """An article of that name is already in the folder; adding is not replacing."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"{name} is already in the knowledge base; to replace it, pick it in the "
+            "table and use Replace (assistant add FILE --replace ID), or rename the file",
+            zh=f"知识库里已有 {name}。要替换它，请在表中选中它再点“替换”"
+            "（或 assistant add FILE --replace ID）；也可以给文件改名。",
+        )
 
 
 @dataclass(frozen=True)
@@ -103,8 +116,13 @@ def save_upload(
     corpus_dir: Path,
     max_bytes: int,
     max_sentences: int = 8_000,
+    replace: bool = False,
 ) -> SavedUpload:
     """Validate ``source`` (the uploaded temp file) and copy it into ``corpus_dir``.
+
+    A file of the same name is replaced only with ``replace``; otherwise the
+    upload is refused (:class:`NameTaken`), so that two teams' ``report.pdf``
+    never silently overwrite each other.
 
     Every distinct sentence is embedded when the article is indexed (about
     900 a second on two cores, holding the index lock); an upload with more
@@ -115,7 +133,7 @@ def save_upload(
     if not name.endswith(ALLOWED):
         raise UploadRejected(
             f"{name}: only {ALLOWED_TEXT} files can be added",
-            zh=f"{name}：只能添加 {ALLOWED_TEXT} 文件",
+            zh=f"{name}：只能添加 {ALLOWED_TEXT_ZH} 文件",
         )
     size = source.stat().st_size
     if size > max_bytes:
@@ -144,7 +162,9 @@ def save_upload(
     target = corpus_dir / name
     try:
         corpus_dir.mkdir(parents=True, exist_ok=True)
-        replaced = _place(source, target)
+        replaced = _place(source, target, replace)
+    except FileExistsError:
+        raise NameTaken(name) from None
     except OSError as exc:
         raise UploadRejected(
             f"{name} could not be saved ({exc.strerror or exc})",
@@ -153,12 +173,13 @@ def save_upload(
     return SavedUpload(target, article, replaced)
 
 
-def _place(source: Path, target: Path) -> bool:
+def _place(source: Path, target: Path, replace: bool) -> bool:
     """Copy ``source`` to ``target`` whole (readers see the old file or the
-    new one); True when it replaced a file. The temporary copy has a name of
-    its own (hidden: the index ignores it), so that uploads of the same name
-    at the same moment do not trip over each other; a hard link claims a free
-    name atomically, so exactly one of them is told "added"."""
+    new one); True when it replaced a file, FileExistsError when there is one
+    and not ``replace``. The temporary copy has a name of its own (hidden: the
+    index ignores it), so that uploads of the same name at the same moment do
+    not trip over each other; a hard link claims a free name atomically, so
+    exactly one of them is told "added"."""
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     partial = Path(tmp)
     try:
@@ -169,6 +190,8 @@ def _place(source: Path, target: Path) -> bool:
             os.link(partial, target)
             return False
         except FileExistsError:
+            if not replace:
+                raise
             partial.replace(target)
             return True
     finally:

@@ -9,8 +9,11 @@ and passages are rendered escaped (``assistant.serve.webformat``).
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,7 @@ from ..answer.conversation import message_text, user_turns
 from ..answer.response import Answer
 from ..errors import AssistantError, EmptyQuestion, InvalidQuestion
 from ..ingest.articles import ArticleNotFound, remove_article, replace_article
-from ..ingest.uploads import ALLOWED_TEXT, UploadRejected, save_upload
+from ..ingest.uploads import ALLOWED_TEXT, ALLOWED_TEXT_ZH, UploadRejected, save_upload
 from ..store.location import Location, read_manifest
 from .access import api_tokens, authorised
 from .feedback import FeedbackLog
@@ -33,6 +36,23 @@ log = logging.getLogger(__name__)
 
 #: Longest answer text kept from a 👍/👎 on a message this server does not know.
 MAX_FEEDBACK_CHARS = 1000
+#: the same judgement of the same message within this many seconds is one
+REPEAT_S = 2.0
+#: how a notice (a question the chat did not take) opens
+NOTICE = "⚠️ "
+
+
+def shown_time(iso: str) -> str:
+    """An index time as a person reads it (the manifest keeps ISO 8601, UTC).
+
+    >>> shown_time("2026-11-26T05:22:02+00:00"), shown_time("garbled")
+    ('2026-11-26 05:22 UTC', 'garbled')
+    """
+    try:
+        when = datetime.fromisoformat(iso).astimezone(UTC)
+    except (TypeError, ValueError):
+        return iso
+    return when.strftime("%Y-%m-%d %H:%M UTC")
 
 
 class ChatHandlers:
@@ -44,17 +64,20 @@ class ChatHandlers:
         self.feedback_log = FeedbackLog(self.settings.data_dir)
         self._answers: OrderedDict[str, dict[str, Any]] = OrderedDict()  # markup → answer
         self._tokens = api_tokens(self.settings)  # /reply wants one when /api does
+        self._last_feedback: tuple[tuple[str, str], float] | None = None
+        self._feedback_lock = threading.Lock()
 
     def refusal(self, message: Any, lang: str = "zh") -> str | None:
         """What the chat says instead of taking ``message`` — empty, over the
-        length limit, not text — in the page's language; None to take it.
+        length limit, not text — in the page's language, as the chat's markup
+        (a notice: ⚠️ and escaped text); None to take it.
         The page shows it in the chat and keeps the text in the box; the
         question never enters the history. A user's mistake is one log line."""
         try:
             validate(message, self.settings.max_question_chars)
         except InvalidQuestion as exc:
             log.warning("chat: question not taken: %s", exc)
-            return question_message(exc, lang)
+            return NOTICE + escape(question_message(exc, lang))
         return None
 
     def reply(self, message: str, history: list[dict[str, Any]]) -> Iterator[str]:
@@ -127,11 +150,23 @@ class ChatHandlers:
         The record is built from what this server answered (question, answer,
         citations), never from what the client sends: a message it does not
         know (after a restart, or made up) is kept as at most
-        :data:`MAX_FEEDBACK_CHARS` of text with no question.
+        :data:`MAX_FEEDBACK_CHARS` of text with no question. A notice (a
+        question not taken) answers nothing and is not judged ("ignored"), and
+        the very same event again (same choice, same message) within
+        :data:`REPEAT_S` is one record: Gradio 6 sends a flag-menu reason twice
+        per click.
         """
         reason = REASONS.get(liked) if isinstance(liked, str) else None
         rating = "up" if liked is True else "down" if liked is False or reason else "cleared"
         text = message_text(message)
+        if text.startswith(NOTICE):
+            return "ignored"
+        with self._feedback_lock:
+            now, key = time.monotonic(), (repr(liked), text)  # the very same event
+            last = self._last_feedback
+            self._last_feedback = (key, now)
+            if last is not None and last[0] == key and now - last[1] < REPEAT_S:
+                return rating
         known = self._answers.get(text)
         self.feedback_log.append(
             rating=rating,
@@ -150,7 +185,7 @@ class ChatHandlers:
             return []
         docs = manifest["documents"] if manifest else {}
         return [
-            [d["title"], doc_id, len(d["chunks"]), d.get("indexed_at", "")]
+            [d["title"], doc_id, len(d["chunks"]), shown_time(d.get("indexed_at", ""))]
             for doc_id, d in docs.items()
         ]
 
@@ -189,7 +224,7 @@ class ChatHandlers:
         """
         if not path:
             raise UploadRejected(
-                f"Choose a {ALLOWED_TEXT} file first.", zh=f"请先选择文件（{ALLOWED_TEXT}）。"
+                f"Choose a {ALLOWED_TEXT} file first.", zh=f"请先选择文件（{ALLOWED_TEXT_ZH}）。"
             )
         name = original_name or Path(path).name
         limits = (self.settings.max_upload_bytes, self.settings.max_upload_sentences)
@@ -202,7 +237,7 @@ class ChatHandlers:
             key, old = ("replaced" if saved.replaced else "added"), ""
         # file names and titles are the uploader's text: shown, never markup
         done = TEXT[lang][key].format(
-            name=escape(saved.path.relative_to(corpus).as_posix()),
+            name=escape(saved.path.resolve().relative_to(corpus.resolve()).as_posix()),
             title=escape(saved.article.title),
             old=escape(old),
         )

@@ -21,7 +21,7 @@ from ..errors import AssistantError
 from ..ingest.uploads import ALLOWED, discard_upload, received_upload
 from .handlers import ChatHandlers
 from .webformat import escape
-from .webtext import TEXT, lang_of
+from .webtext import TEXT, full_stop, lang_of
 
 #: asks before a removal; an answer of no sends no article (nothing happens)
 CONFIRM_JS = """(choice, picked) => {
@@ -35,6 +35,7 @@ class KnowledgeBase:
     """The panel's components; :meth:`relabel` gives their labels in a language."""
 
     def __init__(self, app: gr.Blocks, h: ChatHandlers, lang: gr.Radio) -> None:
+        self.h = h
         t = TEXT["zh"]
         with gr.Accordion(t["kb"], open=False) as self.kb:
             self.table = gr.Dataframe(value=h.articles(), headers=t["headers"], interactive=False)
@@ -49,6 +50,7 @@ class KnowledgeBase:
                 self.remove = gr.Button(t["remove"], variant="stop", interactive=False)
             status = gr.Markdown()
         self.components = [
+            status,
             self.kb,
             self.table,
             self.picked_line,
@@ -61,7 +63,7 @@ class KnowledgeBase:
         ]
 
         def failed(exc: AssistantError, key: str, choice: Any) -> str:
-            reason = exc.say(lang_of(choice))
+            reason = full_stop(exc.say(lang_of(choice)), lang_of(choice))
             gr.Warning(html.escape(reason, quote=False))
             return TEXT[lang_of(choice)][key].format(reason=escape(reason))
 
@@ -89,7 +91,9 @@ class KnowledgeBase:
                 finally:
                     discard_upload(upload, app.upload_file_set, get_upload_folder())
             except AssistantError as exc:
-                message = failed(exc, "not_added", choice)
+                message = failed(exc, "not_replaced" if doc else "not_added", choice)
+                if doc:  # the pick stays for another try
+                    return h.articles(), message, None, *(gr.skip(),) * 4
             # the upload is cleared (never served back), the pick forgotten
             return h.articles(), message, None, *self._picked(None, choice)
 
@@ -148,8 +152,10 @@ class KnowledgeBase:
         t = TEXT[lang_of(choice)]
         picked, line, replace, remove = self._picked(None, choice)
         return [
+            "",  # a status line in the old language goes
             gr.update(label=t["kb"]),
-            gr.update(headers=t["headers"]),
+            # headers change only with a value (Gradio 6): the rows are sent again
+            gr.Dataframe(value=self.h.articles(), headers=t["headers"]),
             line,
             gr.update(value=t["reindex"]),
             gr.update(label=t["upload"]),

@@ -1,12 +1,12 @@
 """The page's own styles and script, given to Gradio at launch (``ui.py``)
 and when the chat is mounted in the server.
 
-The script does two things Gradio does not: a citation mark ``[n]`` in an
-answer scrolls to source n of the same answer and opens its passage, and a
-chat message's screen-reader label is the text a reader sees (Gradio labels
-a message with its raw Markdown and HTML: ``<sup>``, ``**来源**``,
-``&#43;``). It reads only the page's own rendered text and never inserts
-markup, so passages stay data.
+The script does what Gradio does not: a citation mark ``[n]`` in an answer
+scrolls to source n of the same answer and opens its passage; a chat
+message's screen-reader label is the text a reader sees (Gradio labels a
+message with its raw Markdown and HTML: ``<sup>``, ``**来源**``, ``&#43;``);
+and the page's ``<html lang>`` follows the language switch. It reads only
+the page's own rendered text and never inserts markup, so passages stay data.
 """
 
 from __future__ import annotations
@@ -46,8 +46,12 @@ APP_JS = """
     paragraph.scrollIntoView({ behavior: "smooth", block: "center" });
   }, true);
 
-  // a message's label for screen readers: the text shown, not its markup
+  // a message's label for screen readers: the text shown, not its markup;
+  // and <html lang> as the language switch says (Gradio leaves it "en")
   const relabel = () => {
+    const english = document.querySelector("input[type=radio][value='English']");
+    const lang = english && english.checked ? "en" : "zh-CN";
+    if (document.documentElement.lang !== lang) document.documentElement.lang = lang;
     for (const el of document.querySelectorAll("[aria-label*=\\"'s message: \\"]")) {
       const label = el.getAttribute("aria-label");
       const found = LABEL.exec(label);

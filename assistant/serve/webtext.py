@@ -23,6 +23,7 @@ TEXT: dict[str, dict[str, Any]] = {
     "zh": {
         "title": "## 文章问答助手\n"
         "基于文章回答问题，每句话都注明出处。可以用简体、繁体或英文提问。",
+        "question": "问题",
         "placeholder": "输入问题，例如：微信小店的GMV增长了多少？",
         "empty": "**有什么想问的？** 点下面的例子，或在下方输入问题。",
         "new_chat": "＋ 新对话",
@@ -48,12 +49,14 @@ TEXT: dict[str, dict[str, Any]] = {
         "remove": "删除所选文章",
         "replace": "用上传的文件替换所选文章",
         "not_added": "⚠️ 未添加：{reason}",
+        "not_replaced": "⚠️ 未替换：{reason}",
         "failed": "⚠️ {reason}",
         "skipped": "⚠️ 已跳过：{reason}",
     },
     "en": {
         "title": "## Article assistant\nAnswers quoted from the articles, every sentence "
         "cited. Ask in simplified Chinese, traditional Chinese or English.",
+        "question": "Question",
         "placeholder": "Ask a question, e.g. How much did GMV grow?",
         "empty": "**What would you like to know?** Click an example or type below.",
         "new_chat": "＋ New chat",
@@ -79,6 +82,7 @@ TEXT: dict[str, dict[str, Any]] = {
         "remove": "Remove the selected article",
         "replace": "Replace the selected article with the upload",
         "not_added": "⚠️ Not added: {reason}",
+        "not_replaced": "⚠️ Not replaced: {reason}",
         "failed": "⚠️ {reason}",
         "skipped": "⚠️ Skipped: {reason}",
     },
@@ -99,6 +103,19 @@ def lang_of(choice: Any) -> str:
     ('en', 'zh', 'zh')
     """
     return LANGUAGES.get(choice, "zh") if isinstance(choice, str) else "zh"
+
+
+def full_stop(text: str, lang: str) -> str:
+    """``text`` ending as a sentence does in ``lang`` (a reason from deeper
+    down may end without a stop).
+
+    >>> full_stop("请先做文字识别（OCR）", "zh"), full_stop("split it", "en")
+    ('请先做文字识别（OCR）。', 'split it.')
+    """
+    text = text.rstrip()
+    if not text or text[-1] in "。！？.!?":
+        return text
+    return text + ("。" if lang == "zh" else ".")
 
 
 def feedback_options(t: dict[str, Any]) -> tuple[str, ...]:

@@ -63,7 +63,9 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
             )
         with gr.Row():
             title = gr.Markdown(t["title"])
-            lang = gr.Radio(list(LANGUAGES), value="中文", show_label=False, scale=0)
+            lang = gr.Radio(
+                list(LANGUAGES), value="中文", label="语言 · Language", show_label=False, scale=0
+            )
         chatbot = gr.Chatbot(
             height=560,
             show_label=False,
@@ -73,15 +75,16 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
             placeholder=t["empty"],
             group_consecutive_messages=False,  # a notice is a bubble of its own
         )
-        textbox = gr.Textbox(placeholder=t["placeholder"], show_label=False, submit_btn=True)
+        textbox = gr.Textbox(
+            label=t["question"], placeholder=t["placeholder"], show_label=False, submit_btn=True
+        )
 
         def user_turn(message: Any, history: list[dict[str, Any]], choice: Any) -> tuple:
             # a question the chat will not take is answered by a notice, in the
             # page's language; the text stays in the box and out of the history
             refusal = h.refusal(message, lang_of(choice))
             if refusal is not None:
-                notice = {"role": "assistant", "content": "⚠️ " + escape(refusal)}
-                return gr.update(), [*history, notice]
+                return gr.update(), [*history, {"role": "assistant", "content": refusal}]
             # the question is shown as the asker typed it: escaped, never live markup
             return "", [*history, {"role": "user", "content": escape(message)}]
 
@@ -150,7 +153,7 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
             t = TEXT[lang_of(choice)]
             updates = [
                 gr.update(value=t["title"]),
-                gr.update(placeholder=t["placeholder"]),
+                gr.update(label=t["question"], placeholder=t["placeholder"]),
                 gr.update(placeholder=t["empty"], feedback_options=feedback_options(t)),
                 gr.update(value=t["new_chat"]),
                 gr.update(label=t["chats"]),
