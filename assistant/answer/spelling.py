@@ -12,7 +12,9 @@ of the general dictionary becomes the one proper name (抖音, 快手, 淘宝: o
 lexicon's ``nz`` words) or else the one corpus word it sounds exactly like
 (抖因 → 抖音: a question about another platform must be recognised as one,
 typo or not; 指表 → 指标, 粉思 → 粉丝); so does a dictionary word the corpus
-lacks that is rare in general Chinese (小点 → 小店, 直拨 → 直播).
+lacks that is rare in general Chinese, when the corpus word is rarer still
+(小点 → 小店, 直拨 → 直播; 上架 stays, not 商家; 新号 stays, not 信号).
+Numerals are never read as slips (方向二 is not 方向而).
 The vocabulary is the index's, so new articles bring their own terms.
 """
 
@@ -29,6 +31,10 @@ from ..ingest.text import general_surprisal, in_dictionary, segments, t2s
 
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{3,}")
 _LATIN = re.compile(r"(?<![A-Za-z])[A-Za-z]{3,8}(?![A-Za-z])")
+#: numerals are never slips: 方向二 is not 方向而, 二是 not 而是 (a numeral's
+#: homophone would change what is asked). Not 一: it is in too many words,
+#: and 一上 is a slip for 以上.
+_NUMERAL = re.compile(r"[二三四五六七八九十两零百千万亿]")
 #: corpus words this long at most are candidates (longer runs are tried in windows)
 MAX_WORD = 6
 
@@ -99,6 +105,8 @@ class Speller:
         '有直播没，是几个点'
         >>> Speller(["小店", "事件"], rare_word=11.5).correct("小点的时间")  # 时间 is everyday
         '小店的时间'
+        >>> Speller(["商家", "而是"], rare_word=11.5).correct("多久能上架商品，方向二是什么")
+        '多久能上架商品，方向二是什么'
         """
         question = _HAN_RUN.sub(lambda m: self._han(m.group()), question)
         question = self._two_characters(question)
@@ -120,7 +128,7 @@ class Speller:
                     out.append(run[i : i + n])
                     i += n
                     break
-                if piece in self.parts:
+                if piece in self.parts or _NUMERAL.search(piece):
                     continue
                 found = self._sounds_like(tuple(sound[i : i + n]))
                 if found:
@@ -154,17 +162,28 @@ class Speller:
         return "".join(out)
 
     def _sounds_as(self, piece: str, tables: tuple[dict, ...]) -> str | None:
-        """The one word of the first table that has one for this non-word's sound."""
+        """The one word of the first table that has one for this non-word's sound.
+
+        A dictionary word (rare enough) becomes a word only when that word is
+        rarer still in general Chinese: a pinyin input method offers the
+        commoner of two homophones first, so a slip lands on the commoner one
+        (小店 typed as 小点, 直播 as 直拨), and a word rarer than its corpus
+        homophone was chosen on purpose (上架, not a slip for 商家).
+        """
         simple = t2s(piece)
-        if not _HAN_RUN.fullmatch(piece + piece) or simple in self.known:
+        if not _HAN_RUN.fullmatch(piece + piece) or simple in self.known or _NUMERAL.search(piece):
             return None
-        if in_dictionary(simple) and general_surprisal(simple) < self.rare_word:
+        word = in_dictionary(simple)
+        if word and general_surprisal(simple) < self.rare_word:
             return None
         sound = tuple(lazy_pinyin(piece))
         for table in tables:
             found = table.get(sound, [])
             if found:
-                return found[0] if len(found) == 1 else None
+                if len(found) > 1:
+                    return None
+                rarer = general_surprisal(t2s(found[0])) > general_surprisal(simple)
+                return found[0] if not word or rarer else None
         return None
 
     def _sounds_like(self, sound: tuple[str, ...]) -> str | None:
