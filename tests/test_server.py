@@ -319,6 +319,8 @@ def test_the_openai_client_lists_the_assistants_model(base_url):
     ("method", "path", "status"),
     [
         ("GET", "/api/nothing-here", 404),
+        ("GET", "/api", 404),
+        ("POST", "/v1", 404),
         ("POST", "/api/ask/extra", 404),
         ("GET", "/api/ask", 405),
         ("DELETE", "/api/health", 405),
@@ -367,3 +369,11 @@ def test_v1_can_leave_the_sources_out_of_the_text_and_counts_usage(base_url):
     chunks = list(chunks)
     streamed = "".join(c.choices[0].delta.content or "" for c in chunks)
     assert "1.92" in streamed and "来源" not in streamed and chunks[-1].model_extra["citations"]
+
+
+def test_a_body_that_is_not_json_is_named_so(base_url):
+    r = httpx.post(
+        f"{base_url}/api/ask", content=b"not json", headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 422
+    assert r.json() == {"error": 'The request body is not valid JSON; send e.g. {"question": "…"}.'}

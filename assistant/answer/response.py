@@ -155,7 +155,7 @@ class Answer:
         if further:
             lines += ["", f"{frame['further']}:"]
             lines += [
-                f"[{c.n}] {to_script(c.where, self.script)}: "
+                f"[{c.n}] {to_script(c.where, self.script)} — "  # a heading may end in 。
                 f"{_clip(to_script(c.text, self.script), 50)}"
                 for c in further
             ]

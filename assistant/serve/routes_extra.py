@@ -79,6 +79,5 @@ def add_fallbacks(api: FastAPI) -> None:
         return error_response(path, 404, f"No endpoint at {path}; the API is described at /docs.")
 
     for prefix in ("/api", "/v1"):
-        api.add_api_route(
-            prefix + "/{rest:path}", nothing_here, methods=_METHODS, include_in_schema=False
-        )
+        for path in (prefix, prefix + "/{rest:path}"):  # /api itself too
+            api.add_api_route(path, nothing_here, methods=_METHODS, include_in_schema=False)

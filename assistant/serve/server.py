@@ -89,13 +89,15 @@ def create_server(settings: Settings, running: RunningAssistant | None = None) -
     @api.exception_handler(RequestValidationError)
     async def bad_body(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        return error_response(
-            request.url.path,
-            422,
-            f"Bad request body{f' at {where}' if where else ''}: "
-            f"{first.get('msg', 'not valid JSON')}",
-        )
+        if first.get("type") == "json_invalid":  # the body is no JSON at all
+            message = 'The request body is not valid JSON; send e.g. {"question": "…"}.'
+        else:
+            where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+            message = (
+                f"Bad request body{f' at {where}' if where else ''}: "
+                f"{first.get('msg', 'not valid JSON')}"
+            )
+        return error_response(request.url.path, 422, message)
 
     gate = AnswerGate(settings.answer_concurrency, settings.answer_wait)
 
