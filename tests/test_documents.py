@@ -261,8 +261,7 @@ def test_docx_headings_become_sections_and_tables_rows(tmp_path):
         "视频号的日活跃用户同比增长了两成，直播带货的场次增加了三成。",
         "## 1. 直播间",
         "直播间的平均观看时长达到了二十七分钟，比去年多出六分钟。",
-        "指标 | 2024年 | 2025年",
-        "场次 | 100万 | 130万",
+        "指标：场次，2024年：100万，2025年：130万。",  # a row names its columns
         "# 二、用户画像",
         "女性用户的占比提升到了百分之四十五。",
     ]
@@ -400,3 +399,5 @@ def test_pdf_and_docx_are_indexed_and_answer_a_question(tmp_path, embedder):
     assert not answer.refused and "二十七分钟" in answer.text
     assert answer.citations[0].doc_id == "review.docx"
     assert answer.citations[0].section == "一、整体数据 › 1. 直播间"
+    answer = assistant.ask("2025年直播场次是多少？")  # a table row, quoted with its headers
+    assert not answer.refused and "2025年：130万" in answer.text, answer.text

@@ -2,7 +2,8 @@
 
 Paragraph styles (``Heading 1``, ``标题 2``, or an outline level set on the
 paragraph or its style) become ``#`` headings so that the chunker sees
-sections; table rows become ``cell | cell`` lines; the core properties give
+sections; a table's rows become sentences naming their columns
+(``table_lines``); the core properties give
 title, author and date (metadata, not body text). python-docx over mammoth:
 it hands over each paragraph's style and outline level and the core
 properties, where mammoth converts to HTML and knows headings only by style
@@ -77,7 +78,7 @@ def read_docx(
         lines, chars, title = [], 0, ""
         for block in document.iter_inner_content():
             if isinstance(block, Table):
-                new = [_row(row) for row in block.rows]
+                new = table_lines([_cells(row) for row in block.rows])
             else:
                 text = block.text.strip()
                 style = (block.style.name or "") if block.style is not None else ""
@@ -102,14 +103,52 @@ def read_docx(
     return Extracted("\n".join(lines), (props.title or "").strip() or title, _nonempty(meta))
 
 
-def _row(row: Any) -> str:
-    """A table row as ``cell | cell``; a merged cell counts once."""
+def _cells(row: Any) -> list[str]:
+    """A table row's cells' text; a merged cell counts once."""
     cells, previous = [], None
     for cell in row.cells:
         if cell._tc is not previous:  # a merged cell comes once for each column it spans
             cells.append(" ".join(cell.text.split()))
         previous = cell._tc
-    return " | ".join(cell for cell in cells if cell)
+    return cells
+
+
+#: a first row whose cells are all this short and none a number reads as headers
+HEADER_CHARS = 20
+_NUMBER = re.compile(r"^[\d.,%+\-–~～]+$")
+
+
+def table_lines(rows: list[list[str]]) -> list[str]:
+    """A table as lines of text. Under a header row each row becomes one
+    sentence naming its columns — "题材：家庭伦理，占比：31%。" — so that a
+    row can be found and quoted by the header's words (哪个题材占比31%?: a bare
+    "家庭伦理 | 31%" says neither); other tables, row by row as ``a | b``.
+
+    >>> table_lines([["题材", "占比"], ["家庭伦理", "31%"], ["都市情感", ""]])
+    ['题材：家庭伦理，占比：31%。', '题材：都市情感。']
+    >>> table_lines([["Region", "GMV"], ["East", "1.2"]])
+    ['Region: East, GMV: 1.2.']
+    >>> table_lines([["2023", "1.2"], ["2024", "2.3"]])
+    ['2023 | 1.2', '2024 | 2.3']
+    """
+    head = rows[0] if rows else []
+    headed = (
+        len(rows) > 1
+        and len(head) > 1
+        and all(0 < len(h) <= HEADER_CHARS and not _NUMBER.match(h) for h in head)
+        and all(len(row) == len(head) for row in rows)
+    )
+    if not headed:
+        return [line for row in rows if (line := " | ".join(c for c in row if c))]
+    lines = []
+    for row in rows[1:]:
+        pairs = [(h, v) for h, v in zip(head, row, strict=True) if v]
+        if not pairs:
+            continue
+        chinese = any("\u4e00" <= ch <= "\u9fff" for h, v in pairs for ch in h + v)
+        colon, comma, stop = ("：", "，", "。") if chinese else (": ", ", ", ".")
+        lines.append(comma.join(f"{h}{colon}{v}" for h, v in pairs) + stop)
+    return lines
 
 
 def _nonempty(meta: dict[str, str]) -> dict[str, str]:
