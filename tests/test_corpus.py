@@ -101,3 +101,22 @@ def test_control_characters_bylines_and_empty_titles(tmp_path: Path):
 def test_placeholders_need_repetition():
     lines = ["圖片", "正文一。", "圖片", "正文二。", "圖片", "只出現一次的短行"]
     assert drop_placeholders(lines) == ["正文一。", "正文二。", "只出現一次的短行"]
+
+
+def test_an_html_tables_rows_name_their_columns(tmp_path):
+    """A table row is quoted with its header's words; a layout table is its text."""
+    page = tmp_path / "drama.html"
+    page.write_text(
+        "<html><head><title>短剧数据</title></head><body><article><p>短剧数据如下。</p>"
+        "<table><tr><th>题材</th><th>占比</th></tr><tr><td>家庭伦理</td><td>31%</td></tr>"
+        "<tr><td>都市<b>情感</b></td><td>24%</td></tr></table>"
+        "<table><tr><td>版式表里的一段话。</td></tr></table></article></body></html>",
+        encoding="utf-8",
+    )
+    article = read_article(page, "drama.html")
+    assert article.text.split("\n") == [
+        "短剧数据如下。",
+        "题材：家庭伦理，占比：31%。",
+        "题材：都市情感，占比：24%。",  # inline markup (WeChat styles in spans) is no gap
+        "版式表里的一段话。",
+    ]

@@ -27,6 +27,7 @@ from charset_normalizer import from_bytes
 from . import wechat
 from .bounded import MAX_META_CHARS, UnreadableFile, check_depth, front_matter
 from .documents import read_pdf
+from .tables import table_lines
 from .text import strip_controls
 from .word import read_docx
 
@@ -165,7 +166,8 @@ def html_article(html: str) -> tuple[str, str, dict[str, str]]:
 
     Scripts, styles, navigation and forms are dropped (on a WeChat page also
     its chrome: QR code, 阅读原文, …); ``<h1>``–``<h6>`` become ``#``
-    headings; block elements become lines.
+    headings; a table's rows become sentences naming their columns
+    (:func:`.tables.table_lines`); block elements become lines.
     """
     check_depth(html)
     soup = BeautifulSoup(html, "lxml")
@@ -185,6 +187,12 @@ def html_article(html: str) -> tuple[str, str, dict[str, str]]:
     main = main or soup.body or soup
     if from_wechat:
         wechat.drop_chrome(main)
+    for table in reversed(main.find_all("table")):  # inner tables first
+        rows = [
+            [" ".join(cell.get_text().split()) for cell in tr.find_all(["th", "td"])]
+            for tr in table.find_all("tr")
+        ]
+        table.replace_with("\n" + "\n".join(table_lines(rows)) + "\n")
     for heading in main.find_all(re.compile(r"^h[1-6]$")):
         level = int(heading.name[1])
         heading.insert_before("\n" + "#" * level + " ")
