@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
                 chat = [*shown, {"role": "assistant", "content": partial}]
                 yield chat, gr.skip(), gr.skip(), gr.skip()
             index, kept = conversations.save(index, chat, kept)
-            yield gr.skip(), index, kept, listed(kept)
+            yield gr.skip(), index, kept, listed(kept, index)
 
         def pick_example(data: gr.SelectData) -> str:
             return data.value["text"]
@@ -135,14 +135,19 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
 
         # the chats kept in this browser: opened, started anew, cleared
         def opened(index: Any, kept: Any) -> tuple:
-            return conversations.opened(index, kept)
+            index, chat = conversations.opened(index, kept)
+            return index, chat, listed(kept, index)
+
+        def fresh(kept: Any) -> tuple:
+            index, chat = conversations.fresh()
+            return index, chat, listed(kept, index)
 
         def cleared(index: Any, kept: Any) -> tuple:
             index, kept = conversations.delete(index, kept)
             return index, kept, listed(kept)
 
-        chats.click(opened, [chats, saved], [chat_id, chatbot], **chat_events)
-        new_chat.click(conversations.fresh, None, [chat_id, chatbot], **chat_events)
+        chats.click(opened, [chats, saved], [chat_id, chatbot, chats], **chat_events)
+        new_chat.click(fresh, [saved], [chat_id, chatbot, chats], **chat_events)
         chatbot.clear(cleared, [chat_id, saved], [chat_id, saved, chats], **chat_events)
 
         outputs = [title, textbox, chatbot, new_chat, chats]
@@ -173,7 +178,7 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
             it was, the language chosen last — in one request."""
             index, chat = conversations.opened(0, kept)
             restored = "English" if lang_of(choice) == "en" else "中文"
-            return listed(kept), index, chat, restored
+            return listed(kept, index), index, chat, restored
 
         app.load(visit, [saved, language], [chats, chat_id, chatbot, lang], **chat_events)
     # A capped queue: a client that floods it is refused (and rate-limited by
@@ -185,6 +190,8 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
     return app
 
 
-def listed(kept: Any) -> Any:
-    """The list of chats kept in the browser, by their first questions."""
-    return gr.Dataset(samples=[[conversations.title(c)] for c in conversations.saved_chats(kept)])
+def listed(kept: Any, current: int | None = None) -> Any:
+    """The list of chats kept in the browser, by their first questions; the
+    chat on screen marked ▸."""
+    titles = [conversations.title(c) for c in conversations.saved_chats(kept)]
+    return gr.Dataset(samples=[[f"▸ {t}" if i == current else t] for i, t in enumerate(titles)])
