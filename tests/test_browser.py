@@ -295,15 +295,16 @@ def test_a_long_question_is_refused_in_place_and_chats_survive_a_reload(server, 
     phone.locator("button[aria-label='Toggle Sidebar']").click()
     new_chat = phone.get_by_role("button", name=re.compile("New chat"))
     new_chat.wait_for(timeout=10_000)
-    listed = phone.get_by_text("▸ 微信小店的GMV增长了多少？").first  # ▸: the chat on screen
+    listed = phone.get_by_text("【微信小店的GMV增长了多少？】").first  # 【】: the chat on screen
     listed.wait_for(timeout=10_000)
+    phone.wait_for_timeout(600)  # the panel slides in
     phone.screenshot(path=str(ARTIFACTS / "chats-list-dark-English.png"))
     new_chat.click()
     phone.wait_for_function("() => !document.querySelector(\"[data-testid='bot']\")")
     listed = phone.get_by_text("微信小店的GMV增长了多少？").first
-    phone.wait_for_function("() => !document.body.innerText.includes('▸')")
+    phone.wait_for_function("() => !document.body.innerText.includes('【微信')")
     listed.click()
-    phone.get_by_text("▸ 微信小店的GMV增长了多少？").first.wait_for(timeout=10_000)
+    phone.get_by_text("【微信小店的GMV增长了多少？】").first.wait_for(timeout=10_000)
     phone.wait_for_function("() => document.querySelectorAll(\"[data-testid='bot']\").length == 2")
     context.close()
 

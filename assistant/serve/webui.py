@@ -192,6 +192,6 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
 
 def listed(kept: Any, current: int | None = None) -> Any:
     """The list of chats kept in the browser, by their first questions; the
-    chat on screen marked ▸."""
+    chat on screen in 【】 (a symbol such as ▸ renders tiny in the list)."""
     titles = [conversations.title(c) for c in conversations.saved_chats(kept)]
-    return gr.Dataset(samples=[[f"▸ {t}" if i == current else t] for i, t in enumerate(titles)])
+    return gr.Dataset(samples=[[f"【{t}】" if i == current else t] for i, t in enumerate(titles)])
