@@ -79,6 +79,15 @@ def ask_and_check(scope, screenshot_of, name: str) -> None:
         "[data-testid='bot'] .message-content >> text=1.92倍 >> visible=true", timeout=60_000
     )
     assert "来源" in answer.evaluate("e => e.closest('.message-content').innerText")
+    # the page's script runs in every embedding too: labels are the text shown
+    scope.wait_for_function(
+        """() => {
+            const labels = [...document.querySelectorAll("[aria-label*=\\"'s message: \\"]")]
+                .map(e => e.getAttribute("aria-label"));
+            return labels.some(l => l.includes("1.92")) && labels.every(l => !l.includes("<sup"));
+        }""",
+        timeout=10_000,
+    )
     ARTIFACTS.mkdir(exist_ok=True)
     screenshot_of.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
