@@ -68,7 +68,7 @@ def add(file: Path, replacing: str | None, corpus_dir: Path | None, index_dir: P
         done = f"Replaced {replacing} with {saved.path.name}"
     else:
         saved = save_upload(file, file.name, settings.corpus_dir, *limits)
-        done = f"{'Replaced' if saved.replaced else 'Added'} {saved.path.name}"
+        done = f"Added {saved.path.name}"
     click.echo(f"{done} ({saved.article.title}).")
     sync_index(settings)
 

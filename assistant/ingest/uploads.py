@@ -77,7 +77,6 @@ class NameTaken(UploadRejected):
 class SavedUpload:
     path: Path
     article: Article
-    replaced: bool
 
 
 def clean_name(name: str) -> str:
@@ -162,7 +161,7 @@ def save_upload(
     target = corpus_dir / name
     try:
         corpus_dir.mkdir(parents=True, exist_ok=True)
-        replaced = _place(source, target, replace)
+        _place(source, target, replace)
     except FileExistsError:
         raise NameTaken(name) from None
     except OSError as exc:
@@ -170,16 +169,16 @@ def save_upload(
             f"{name} could not be saved ({exc.strerror or exc})",
             zh=f"{name} 无法保存（{exc.strerror or exc}）",
         ) from exc
-    return SavedUpload(target, article, replaced)
+    return SavedUpload(target, article)
 
 
-def _place(source: Path, target: Path, replace: bool) -> bool:
+def _place(source: Path, target: Path, replace: bool) -> None:
     """Copy ``source`` to ``target`` whole (readers see the old file or the
-    new one); True when it replaced a file, FileExistsError when there is one
-    and not ``replace``. The temporary copy has a name of its own (hidden: the
-    index ignores it), so that uploads of the same name at the same moment do
-    not trip over each other; a hard link claims a free name atomically, so
-    exactly one of them is told "added"."""
+    new one); FileExistsError when there is one and not ``replace``. The
+    temporary copy has a name of its own (hidden: the index ignores it), so
+    that uploads of the same name at the same moment do not trip over each
+    other; a hard link claims a free name atomically, so exactly one of them
+    is told "added"."""
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     partial = Path(tmp)
     try:
@@ -188,11 +187,9 @@ def _place(source: Path, target: Path, replace: bool) -> bool:
             shutil.copyfileobj(src, out)
         try:
             os.link(partial, target)
-            return False
         except FileExistsError:
             if not replace:
                 raise
             partial.replace(target)
-            return True
     finally:
         partial.unlink(missing_ok=True)

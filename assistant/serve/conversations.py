@@ -102,11 +102,6 @@ def opened(index: Any, value: Any) -> tuple[int | None, list[dict[str, str]]]:
     return None, []
 
 
-def fresh() -> tuple[None, list]:
-    """A new, empty chat (not in the list until its first answer)."""
-    return None, []
-
-
 def _bounded(chats: list[list[dict[str, str]]]) -> list[list[dict[str, str]]]:
     """At most :data:`MAX_CHATS`, of at most :data:`MAX_SAVED_CHARS` in all
     (the newest first; the newest is always kept, cut to the limit)."""

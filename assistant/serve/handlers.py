@@ -234,7 +234,7 @@ class ChatHandlers:
             key, old = "replaced_by", replacing
         else:
             saved = save_upload(Path(path), name, corpus, *limits)
-            key, old = ("replaced" if saved.replaced else "added"), ""
+            key, old = "added", ""
         # file names and titles are the uploader's text: shown, never markup
         done = TEXT[lang][key].format(
             name=escape(saved.path.resolve().relative_to(corpus.resolve()).as_posix()),

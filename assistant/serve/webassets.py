@@ -48,16 +48,21 @@ APP_JS = """
 
   // a message's label for screen readers: the text shown, not its markup;
   // and <html lang> as the language switch says (Gradio leaves it "en")
+  // message → [the label set here, its content then]: unchanged, no layout pass again
+  const written = new WeakMap();
   const relabel = () => {
     const english = document.querySelector("input[type=radio][value='English']");
     const lang = english && english.checked ? "en" : "zh-CN";
     if (document.documentElement.lang !== lang) document.documentElement.lang = lang;
     for (const el of document.querySelectorAll("[aria-label*=\\"'s message: \\"]")) {
       const label = el.getAttribute("aria-label");
+      const seen = written.get(el);
+      if (seen && seen[0] === label && seen[1] === el.textContent) continue;
       const found = LABEL.exec(label);
       if (!found) continue;
       const text = (el.innerText || "").replace(/\\s+/g, " ").trim();
       const wanted = `${found[1]}: ${text}`;
+      written.set(el, [wanted, el.textContent]);
       if (label !== wanted) el.setAttribute("aria-label", wanted);
     }
   };

@@ -41,7 +41,6 @@ TEXT: dict[str, dict[str, Any]] = {
         "indexed": "索引完成：写入 {written} 段，删除 {deleted} 段，"
         "共 {total} 段（{seconds:.1f} 秒）。",
         "added": "✓ 已添加 {name}（{title}）。",
-        "replaced": "✓ 已更新 {name}（{title}）。",
         "replaced_by": "✓ 已用新文件替换 {old}：{name}（{title}）。",
         "removed": "✓ 已删除 {name}。",
         "selected": "已选：{name}",
@@ -74,7 +73,6 @@ TEXT: dict[str, dict[str, Any]] = {
         "indexed": "Indexed — passages written: {written}, deleted: {deleted}, "
         "in all: {total} ({seconds:.1f} s).",
         "added": "✓ Added {name} ({title}).",
-        "replaced": "✓ Replaced {name} ({title}).",
         "replaced_by": "✓ Replaced {old} with {name} ({title}).",
         "removed": "✓ Removed {name}.",
         "selected": "Selected: {name}",

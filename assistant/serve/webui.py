@@ -139,8 +139,7 @@ def create_app(settings: Settings | None = None, handlers: ChatHandlers | None =
             return index, chat, listed(kept, index)
 
         def fresh(kept: Any) -> tuple:
-            index, chat = conversations.fresh()
-            return index, chat, listed(kept, index)
+            return None, [], listed(kept)  # not in the list until its first answer
 
         def cleared(index: Any, kept: Any) -> tuple:
             index, kept = conversations.delete(index, kept)
