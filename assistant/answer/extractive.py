@@ -140,7 +140,7 @@ def score_sentences(
     lexical_weight = policy.lexical_weight if tokens else 0.0
     wants_figure = bool(_QUANTITY.search(question))
     wants_list = bool(_LIST.search(question))
-    yes_no = bool(question_types(question)["asks_yes_no"])
+    denial = denial_of(tokens) if question_types(question)["asks_yes_no"] else None
     out = []
     for p, doc in enumerate(passages):
         if looks_like_instruction(doc.page_content):  # an injection: nothing of it is quoted
@@ -161,26 +161,25 @@ def score_sentences(
             score = (1 - lexical_weight) * dense + lexical_weight * lex
             if wants_figure and FIGURE.search(sentence):
                 score += policy.figure_bonus
-            if yes_no and denies(tokens, forms):
+            if denial is not None and any(denial.search(f) for f in forms):
                 score += policy.denial_bonus
             own = lexical(tokens, forms, [], weight)
             out.append(_Candidate(p, i, sentence, score * prior, dense, lex, own))
     return sorted(out, key=lambda c: -c.score)
 
 
-def denies(tokens: list[str], forms: list[str]) -> bool:
-    """Does the sentence deny a word of the question (有直播吗 → 没有直播)? It
-    answers the yes/no question directly.
+def denial_of(tokens: list[str]) -> re.Pattern[str] | None:
+    """What a sentence denying a word of the question says (有直播吗 → 没有直播):
+    it answers the yes/no question directly. Built once per question.
 
-    >>> denies(["直播"], ["与上一年一样，没有直播、没有媒体"]), denies(["直播"], ["直播场次增加"])
+    >>> denial = denial_of(["直播"])
+    >>> bool(denial.search("与上一年一样，没有直播、没有媒体")), bool(denial.search("直播场次增加"))
     (True, False)
     """
-    return any(
-        re.search(rf"(?:没有|沒有|不会|不會|并未|並未|未|无|無|不)\s*{re.escape(t)}", f)
-        for t in tokens
-        if is_content_word(t)
-        for f in forms
-    )
+    words = [re.escape(t) for t in tokens if is_content_word(t)]
+    if not words:
+        return None
+    return re.compile(rf"(?:没有|沒有|不会|不會|并未|並未|未|无|無|不)\s*(?:{'|'.join(words)})")
 
 
 def _in_context(

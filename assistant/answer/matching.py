@@ -137,14 +137,16 @@ def salient_tokens(text: str) -> list[str]:
 
 @cache
 def _parts(token: str) -> tuple[str, ...]:
-    return tuple(p for p in sub_words(token) if len(p) > 1)
+    """A token's sub-words that may match alone; none for an ordinal key
+    (方向三 must not match in part 方向二)."""
+    return () if is_ordinal(token) else tuple(p for p in sub_words(token) if len(p) > 1)
 
 
 def match(token: str, forms: list[str]) -> float:
     """1 when ``token`` is in one of ``forms``; else the share of its parts that are."""
     if _contains(forms, token):
         return 1.0
-    parts = () if is_ordinal(token) else _parts(token)
+    parts = _parts(token)
     if not parts:
         return 0.0
     return sum(1 for p in parts if p in _FRAME_WORDS or _contains(forms, p)) / len(parts)

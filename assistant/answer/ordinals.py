@@ -96,7 +96,7 @@ def ordinals(text: str, context: str = "") -> tuple[str, ...]:
     if nounless:
         before = [w for w in segments(to_simplified(context).lower()) if w.strip()]
         noun = _counted_noun(words) or _counted_noun(before)
-        noun = noun or next((k[:-1] for k in ordinals(context) if k), None)
+        noun = noun or next((k[:-1] for k in ordinals(context)), None)
         keys += [noun + n for n in nounless] if noun else []
     return tuple(dict.fromkeys(keys))
 
